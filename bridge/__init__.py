@@ -1,0 +1,1 @@
+"""The reusable migration runtime: protocol plumbing that knows nothing about workflows."""

@@ -1,0 +1,1 @@
+"""Developer scripts (code generation); run as ``python -m scripts.<name>``."""

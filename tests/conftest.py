@@ -1,0 +1,29 @@
+"""Shared test configuration: real-service availability and the fixtures' location."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+"""Set by CI: a test that needs PostgreSQL/Redis fails instead of skipping."""
+
+
+def service_reachable(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or, under REQUIRE_SERVICES=1, fail) when a real server is not reachable."""
+    if service_reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (REQUIRE_SERVICES=1: real services are mandatory here)")
+    pytest.skip(f"{message}; set REQUIRE_SERVICES=1 to make this a failure")
