@@ -18,7 +18,9 @@ from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "protos"
-GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
+GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+BIN = Path(sys.executable).parent
+"""mypy-protobuf's plugins live beside the interpreter (the virtualenv's bin/)."""
 
 
 def proto_files() -> list[Path]:
@@ -26,9 +28,18 @@ def proto_files() -> list[Path]:
     return sorted(PROTO_ROOT.rglob("*.proto"))
 
 
+GENERATED_PACKAGES = ("contract", "bridge/admin")
+"""Where generated code lands: the Python packages that mirror the proto packages."""
+
+
 def generated_files(out: Path) -> list[Path]:
     """Every generated file under ``out`` (the committed set when ``out`` is the root)."""
-    return sorted(p for p in (out / "contract").rglob("*") if p.name.endswith(GENERATED_SUFFIXES))
+    return sorted(
+        p
+        for package in GENERATED_PACKAGES
+        for p in (out / package).rglob("*")
+        if p.name.endswith(GENERATED_SUFFIXES)
+    )
 
 
 def generate(out: Path) -> list[Path]:
@@ -39,9 +50,13 @@ def generate(out: Path) -> list[Path]:
         "grpc_tools.protoc",
         f"-I{PROTO_ROOT}",
         f"-I{include}",
+        f"--plugin=protoc-gen-mypy={BIN / 'protoc-gen-mypy'}",
+        f"--plugin=protoc-gen-mypy_grpc={BIN / 'protoc-gen-mypy_grpc'}",
         f"--python_out={out}",
-        f"--pyi_out={out}",
         f"--grpc_python_out={out}",
+        # Typed stubs for messages and for the grpc stubs/servicers (mypy-protobuf).
+        f"--mypy_out={out}",
+        f"--mypy_grpc_out={out}",
         *sources,
     ]
     if protoc.main(args) != 0:
@@ -64,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         for stale in generated_files(ROOT):
             stale.unlink()
     else:
-        shutil.rmtree(args.out / "contract", ignore_errors=True)
+        for package in GENERATED_PACKAGES:
+            shutil.rmtree(args.out / package, ignore_errors=True)
     written = generate(args.out)
     print(f"generated {len(written)} files from {len(proto_files())} protos", file=sys.stderr)
     return 0

@@ -1,0 +1,358 @@
+"""The HTTP side: a FastAPI app whose routes are derived from the declared methods.
+
+Each route reads path parameters, query parameters and the JSON body into one dict and
+validates it with the request model (so HTTP and gRPC requests go through the very same
+validation and produce the same field violations). OpenAPI documents the same models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, ValidationError, create_model
+from pydantic.json_schema import models_json_schema
+from pydantic_core import from_json
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bridge.context import AUTHORIZATION, REQUEST_ID, build_context, http_timeout
+from bridge.converter import violations_from_validation_error
+from bridge.dispatch import Dispatcher
+from bridge.errors import (
+    HTTP_TO_CODE,
+    BridgeError,
+    Code,
+    InvalidArgument,
+    ResourceExhausted,
+    error_for,
+)
+from bridge.health import HealthState
+from bridge.metrics import Metrics
+from bridge.service import ServiceDefinition, UnaryMethod
+
+JSON = "application/json"
+
+
+def build_http_app(
+    *,
+    title: str,
+    version: str,
+    services: Sequence[ServiceDefinition],
+    dispatcher: Dispatcher,
+    health: HealthState,
+    metrics: Metrics,
+    max_request_bytes: int,
+    cors_origins: Sequence[str] = (),
+) -> FastAPI:
+    app = FastAPI(title=title, version=version, docs_url="/docs", redoc_url=None)
+    methods = [m for service in services for m in service.methods]
+    # Literal segments first: `/v1/workflows/node-templates` must not be swallowed by
+    # `/v1/workflows/{workflow_id}` (a bug the original migration shipped).
+    for method in sorted(methods, key=lambda m: route_order(m.http.path)):
+        app.router.add_api_route(
+            method.http.path,
+            _endpoint(method, dispatcher, max_request_bytes),
+            methods=[method.http.method],
+            status_code=method.http.status,
+            response_model=method.response_model,
+            name=f"{method.service}.{method.name}",
+            operation_id=method.name,
+            tags=[method.service.rsplit(".", 1)[-1]],
+            summary=f"{method.name} (gRPC {method.grpc_path})",
+            route_class_override=_DirectRoute,
+        )
+
+    check_routes_reachable(app, methods)
+
+    @app.get("/health", tags=["ops"], summary="Readiness: own state and dependencies")
+    async def health_route() -> Response:
+        report = await health.evaluate()
+        return Response(
+            json.dumps(report.as_json()), status_code=200 if report.serving else 503,
+            media_type=JSON,
+        )  # fmt: skip
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    async def metrics_route() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = HTTP_TO_CODE.get(exc.status_code, Code.UNKNOWN)
+        if exc.status_code == 405:
+            code = Code.UNIMPLEMENTED
+        error = error_for(code, str(exc.detail))
+        return error_response(error, request.headers.get(REQUEST_ID), status=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(InvalidArgument(str(exc)), request.headers.get(REQUEST_ID))
+
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["authorization", "content-type", REQUEST_ID, "idempotency-key"],
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _openapi(app, methods)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+class _DirectRoute(APIRoute):
+    """An APIRoute (so it is documented) whose endpoint takes the Request and returns the
+    Response itself: FastAPI's per-request dependency solving is skipped, because the
+    bridge decodes and validates the request on its own (the same way as on gRPC)."""
+
+    def get_route_handler(self):  # type: ignore[no-untyped-def]
+        return self.endpoint
+
+
+def route_order(path: str) -> tuple[tuple[int, str], ...]:
+    return tuple((1, "") if seg.startswith("{") else (0, seg) for seg in path.split("/"))
+
+
+def check_routes_reachable(app: FastAPI, methods: Sequence[UnaryMethod]) -> None:
+    """Fail start-up if a request to any declared route would be served by another one."""
+    from starlette.routing import Match
+
+    problems = []
+    for method in methods:
+        sample = method.http.path
+        for name in method.http.path_params:
+            sample = sample.replace("{" + name + "}", "sample-value")
+        scope = {"type": "http", "path": sample, "method": method.http.method}
+        winner = next((r for r in app.router.routes if r.matches(scope)[0] is Match.FULL), None)
+        if getattr(winner, "name", None) != f"{method.service}.{method.name}":
+            problems.append(
+                f"{method.http.method} {method.http.path} ({method.name}) is shadowed by "
+                f"{getattr(winner, 'path', None)!r}"
+            )
+    if problems:
+        raise ValueError("unreachable routes: " + "; ".join(problems))
+
+
+def error_response(
+    error: BridgeError, request_id: str | None, *, status: int | None = None
+) -> Response:
+    headers = {REQUEST_ID: request_id} if request_id else None
+    return Response(
+        json.dumps(error.to_http_body()),
+        status_code=status or error.http_status,
+        media_type=JSON,
+        headers=headers,
+    )
+
+
+def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type: ignore[no-untyped-def]
+    model = method.request_model
+    path_params = method.http.path_params
+    query_fields = method.query_fields
+    list_fields = {name for name in query_fields if _is_list(model.model_fields[name].annotation)}
+    body_fields = frozenset(method.body_fields)
+    has_body = method.http.has_body
+
+    async def endpoint(request: Request) -> Response:
+        # One pass over the raw headers (Starlette's Headers.get scans the list each time).
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+        ctx = build_context(
+            protocol="http",
+            service=method.service,
+            method=method.name,
+            headers=headers,
+            timeout=http_timeout(headers),
+        )
+
+        async def decode() -> BaseModel:
+            data: dict[str, Any] = {}
+            if has_body:
+                data = await _json_body(request, limit)
+                misplaced = sorted(set(data) - body_fields & set(model.model_fields))
+                if misplaced:
+                    raise InvalidArgument.from_violations(
+                        [_violation(f, "belongs in the URL, not the body") for f in misplaced]
+                    )
+            for name in path_params:
+                data[name] = request.path_params[name]
+            unknown = sorted(set(request.query_params) - set(query_fields))
+            if unknown:
+                raise InvalidArgument.from_violations(
+                    [_violation(f, "unknown query parameter") for f in unknown]
+                )
+            for name in query_fields:
+                values = request.query_params.getlist(name)
+                if values:
+                    data[name] = values if name in list_fields else values[-1]
+            try:
+                return model.model_validate(data)
+            except ValidationError as exc:
+                raise InvalidArgument.from_violations(
+                    violations_from_validation_error(exc)
+                ) from None
+
+        def encode(response: BaseModel) -> bytes:
+            return response.__pydantic_serializer__.to_json(response)
+
+        try:
+            body = await dispatcher.call(method, ctx, headers.get(AUTHORIZATION), decode, encode)
+        except BridgeError as exc:
+            return error_response(exc, ctx.request_id)
+        return Response(
+            body,
+            status_code=method.http.status,
+            media_type=JSON,
+            headers={REQUEST_ID: ctx.request_id},
+        )
+
+    endpoint.__name__ = method.name
+    return endpoint
+
+
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        data = from_json(raw)
+    except ValueError as exc:
+        raise InvalidArgument.from_violations(
+            [_violation("", f"body is not valid JSON: {exc}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidArgument.from_violations([_violation("", "body must be a JSON object")])
+    return data
+
+
+def _too_large(limit: int) -> ResourceExhausted:
+    # RESOURCE_EXHAUSTED like gRPC's max message size, but 413 on HTTP (DESIGN's exception).
+    return ResourceExhausted(f"request larger than {limit} bytes", http_status=413)
+
+
+def _violation(field: str, description: str):  # type: ignore[no-untyped-def]
+    from bridge.converter import FieldViolation
+
+    return FieldViolation(field, description)
+
+
+def _is_list(annotation: Any) -> bool:
+    import typing
+
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return True
+    return any(_is_list(a) for a in args)
+
+
+# -- OpenAPI ---------------------------------------------------------------------------
+
+
+def _openapi(app: FastAPI, methods: Sequence[UnaryMethod]) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        routes=app.routes,
+        description="Every operation is also served over gRPC (see each summary); "
+        'errors use the envelope `{"error": {"code", "message", "details"}}`.',
+    )
+    extra: dict[UnaryMethod, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {}
+    for method in methods:
+        extra[method] = (_body_model(method), _params_model(method))
+    models = [m for pair in extra.values() for m in pair if m is not None]
+    _, defs = models_json_schema(
+        [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in defs.get("$defs", {}).items():
+        components.setdefault(name, definition)
+    components["ErrorEnvelope"] = _ERROR_SCHEMA
+    for method, (body, params) in extra.items():
+        operation = schema["paths"][method.http.path][method.http.method.lower()]
+        if params is not None:
+            props = defs["$defs"][params.__name__]["properties"]
+            operation["parameters"] = [
+                {
+                    "name": name,
+                    "in": "path" if name in method.http.path_params else "query",
+                    "required": name in method.http.path_params
+                    or params.model_fields[name].is_required(),
+                    "schema": props[name],
+                }
+                for name in params.model_fields
+            ]
+        if body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
+            }
+        error = {
+            "description": "Error",
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+        }
+        operation["responses"].pop("422", None)
+        operation["responses"]["default"] = error
+    return schema
+
+
+def _body_model(method: UnaryMethod) -> type[BaseModel] | None:
+    if not method.http.has_body:
+        return None
+    model = method.request_model
+    if set(method.body_fields) == set(model.model_fields):
+        return model
+    fields: dict[str, Any] = {
+        n: (model.model_fields[n].annotation, model.model_fields[n]) for n in method.body_fields
+    }
+    return create_model(f"{model.__name__}Body", **fields)
+
+
+def _params_model(method: UnaryMethod) -> type[BaseModel] | None:
+    names = [*method.http.path_params, *method.query_fields]
+    if not names:
+        return None
+    model = method.request_model
+    fields: dict[str, Any] = {
+        n: (model.model_fields[n].annotation, model.model_fields[n]) for n in names
+    }
+    return create_model(f"{model.__name__}Params", **fields)
+
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "enum": [c.name for c in Code if c is not Code.OK]},
+                "message": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}

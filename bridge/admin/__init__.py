@@ -1,0 +1,1 @@
+"""The bridge admin API: listeners switched off and on at runtime."""

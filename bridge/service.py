@@ -1,0 +1,165 @@
+"""Declare each RPC once: proto method, HTTP route and handler; both servers derive from it.
+
+    engine = ServiceDefinition(engine_pb2.DESCRIPTOR.services_by_name["WorkflowService"],
+                               converter=converter(), model_for=model_for)
+    engine.unary("GetWorkflow", handlers.get_workflow,
+                 http=get("/v1/workflows/{workflow_id}", query=("user_id",)))
+
+The request and response models come from ``model_for`` (by proto message) and are
+checked field by field against the proto messages when declared, so a drift fails at
+start-up, not on the first call. A handler is ``async def (request, ctx) -> response``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
+from pydantic import BaseModel
+
+from bridge.context import CallContext
+from bridge.converter import Converter
+
+Handler = Callable[[Any, CallContext], Awaitable[Any]]
+ModelResolver = Callable[[type[Message]], type[BaseModel]]
+
+_PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+_VERSIONED = re.compile(r"^/v\d+(/|$)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRoute:
+    """Where an RPC lives on HTTP. Path parameters are request fields named in ``{}``;
+    ``query`` fields come from the query string; every other field from the JSON body
+    (GET and DELETE have no body: all their other fields are query fields)."""
+
+    method: str
+    path: str
+    status: int = 200
+    query: tuple[str, ...] = ()
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM.findall(self.path))
+
+    @property
+    def has_body(self) -> bool:
+        return self.method not in {"GET", "DELETE"}
+
+
+def get(path: str, *, status: int = 200) -> HttpRoute:
+    return HttpRoute(method="GET", path=path, status=status)
+
+
+def delete(path: str, *, status: int = 200) -> HttpRoute:
+    return HttpRoute(method="DELETE", path=path, status=status)
+
+
+def post(path: str, *, status: int = 200, query: Sequence[str] = ()) -> HttpRoute:
+    return HttpRoute(method="POST", path=path, status=status, query=tuple(query))
+
+
+def patch(path: str, *, status: int = 200, query: Sequence[str] = ()) -> HttpRoute:
+    return HttpRoute(method="PATCH", path=path, status=status, query=tuple(query))
+
+
+def put(path: str, *, status: int = 200, query: Sequence[str] = ()) -> HttpRoute:
+    return HttpRoute(method="PUT", path=path, status=status, query=tuple(query))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnaryMethod:
+    """One RPC, fully resolved: what both protocol adapters are derived from."""
+
+    service: str
+    """Full proto service name, e.g. ``contract.engine.v1.WorkflowService``."""
+    name: str
+    request_model: type[BaseModel]
+    response_model: type[BaseModel]
+    request_message: type[Message]
+    response_message: type[Message]
+    handler: Handler
+    http: HttpRoute
+    converter: Converter
+    query_fields: tuple[str, ...]
+    body_fields: tuple[str, ...]
+
+    @property
+    def grpc_path(self) -> str:
+        return f"/{self.service}/{self.name}"
+
+
+@dataclass
+class ServiceDefinition:
+    """The RPCs of one proto service, each declared once."""
+
+    descriptor: ServiceDescriptor
+    converter: Converter
+    model_for: ModelResolver
+    methods: list[UnaryMethod] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.descriptor.full_name)
+
+    def unary(self, name: str, handler: Handler, *, http: HttpRoute) -> UnaryMethod:
+        proto = self.descriptor.methods_by_name.get(name)
+        if proto is None:
+            raise ValueError(f"{self.name} has no method {name!r}")
+        if proto.client_streaming or proto.server_streaming:
+            raise ValueError(f"{self.name}/{name} is streaming; declare it with a streaming rpc")
+        if any(m.name == name for m in self.methods):
+            raise ValueError(f"{self.name}/{name} is declared twice")
+        request_message = message_factory.GetMessageClass(proto.input_type)
+        response_message = message_factory.GetMessageClass(proto.output_type)
+        request_model = self.model_for(request_message)
+        response_model = self.model_for(response_message)
+        self.converter.check(request_model, request_message)
+        self.converter.check(response_model, response_message)
+        query, body = _split_fields(request_model, http, f"{self.name}/{name}")
+        method = UnaryMethod(
+            service=self.name,
+            name=name,
+            request_model=request_model,
+            response_model=response_model,
+            request_message=request_message,
+            response_message=response_message,
+            handler=handler,
+            http=http,
+            converter=self.converter,
+            query_fields=query,
+            body_fields=body,
+        )
+        self.methods.append(method)
+        return method
+
+    def check_complete(self) -> None:
+        """Every method of the proto service has a declaration (call before serving)."""
+        missing = sorted(set(self.descriptor.methods_by_name) - {m.name for m in self.methods})
+        if missing:
+            raise ValueError(f"{self.name}: no declaration for {missing}")
+
+
+def _split_fields(
+    model: type[BaseModel], route: HttpRoute, where: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    fields = set(model.model_fields)
+    if not route.path.startswith("/"):
+        raise ValueError(f"{where}: HTTP path must start with '/': {route.path!r}")
+    unknown = [p for p in (*route.path_params, *route.query) if p not in fields]
+    if unknown:
+        raise ValueError(f"{where}: route names fields {unknown} that {model.__name__} lacks")
+    rest = [f for f in model.model_fields if f not in route.path_params and f not in route.query]
+    if route.has_body:
+        return route.query, tuple(rest)
+    return (*route.query, *rest), ()
+
+
+def is_versioned(path: str) -> bool:
+    """True when a path starts with a version segment such as ``/v1``."""
+    return bool(_VERSIONED.match(path))
