@@ -1,0 +1,1 @@
+"""The platform services: engine and agent (domain code; no protocol code)."""

@@ -1,0 +1,1 @@
+"""The workflow engine: workflow CRUD, executions, triggers."""

@@ -1,0 +1,59 @@
+"""Checks the engine makes beyond the models' own rules: it only stores what it can run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bridge.converter import FieldViolation
+from bridge.errors import InvalidArgument
+from contract.models import Node, TriggerType
+from services.catalog import get_spec, missing_parameters
+
+
+def check_runnable(nodes: Sequence[Node], *, prefix: str = "nodes") -> None:
+    """Every node type is in the catalog and has its required parameters."""
+    violations: list[FieldViolation] = []
+    for index, node in enumerate(nodes):
+        where = f"{prefix}[{index}]"
+        spec = get_spec(node.type)
+        if spec is None:
+            violations.append(FieldViolation(f"{where}.type", f"unknown node type {node.type!r}"))
+            continue
+        if node.subtype is not None and spec.subtypes and node.subtype not in spec.subtypes:
+            violations.append(
+                FieldViolation(
+                    f"{where}.subtype",
+                    f"{node.type} has no subtype {node.subtype!r} "
+                    f"(one of {', '.join(sorted(spec.subtypes))})",
+                )
+            )
+        for name in missing_parameters(node):
+            violations.append(
+                FieldViolation(f"{where}.parameters.{name}", f"required by {node.type}")
+            )
+    if violations:
+        raise InvalidArgument.from_violations(violations)
+
+
+def check_trigger_config(kind: TriggerType, config: dict[str, str]) -> None:
+    """A cron trigger needs a valid 5-field expression; a webhook path must start with /."""
+    from cronsim import CronSim, CronSimError
+
+    if kind is TriggerType.CRON:
+        expression = config.get("cron")
+        if not expression:
+            raise InvalidArgument.from_violations(
+                [FieldViolation("config.cron", "a CRON trigger needs a cron expression")]
+            )
+        try:
+            from datetime import UTC, datetime
+
+            CronSim(expression, datetime.now(UTC))
+        except CronSimError as exc:
+            raise InvalidArgument.from_violations(
+                [FieldViolation("config.cron", f"invalid cron expression: {exc}")]
+            ) from None
+    if kind is TriggerType.WEBHOOK and "path" in config and not config["path"].startswith("/"):
+        raise InvalidArgument.from_violations(
+            [FieldViolation("config.path", "a webhook path must start with '/'")]
+        )
