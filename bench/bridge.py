@@ -17,20 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
-import shutil
 import signal
-import socket
-import statistics
-import struct
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from bench import loadgen
 from bench.fixtures import load_workflow
 
 WORKFLOW_ID = "wf_bench"
@@ -147,46 +139,11 @@ def _child(kind: str, http_port: int, grpc_port: int) -> None:
 # -- the harness ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not open port {port}")
-
-
-def ensure_tools() -> dict[str, str]:
-    """Find h2load and wrk; install them from Debian's packages when missing (as root)."""
-    missing = [tool for tool in ("h2load", "wrk") if shutil.which(tool) is None]
-    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
-        packages = {"h2load": "nghttp2-client", "wrk": "wrk"}
-        subprocess.run(["apt-get", "install", "-y", "-q", *(packages[t] for t in missing)],
-                       check=False, capture_output=True)  # fmt: skip
-    found = {tool: shutil.which(tool) for tool in ("h2load", "wrk")}
-    absent = [tool for tool, path in found.items() if path is None]
-    if absent:
-        raise SystemExit(f"missing load generators {absent}: apt-get install nghttp2-client wrk")
-    return {tool: str(path) for tool, path in found.items()}
-
-
 def _grpc_body(directory: Path) -> Path:
     from contract.engine.v1 import engine_pb2
 
-    payload = engine_pb2.GetWorkflowRequest(
-        workflow_id=WORKFLOW_ID, user_id=USER
-    ).SerializeToString()
-    path = directory / "grpc-request.bin"
-    path.write_bytes(struct.pack(">?I", False, len(payload)) + payload)  # gRPC frame
-    return path
+    request = engine_pb2.GetWorkflowRequest(workflow_id=WORKFLOW_ID, user_id=USER)
+    return loadgen.grpc_frame(request.SerializeToString(), directory, "grpc-request.bin")
 
 
 async def _check_grpc(port: int) -> None:
@@ -210,81 +167,32 @@ def _check_http(port: int) -> None:
         raise RuntimeError("HTTP server answered without the 20-node workflow")
 
 
-def _h2load(
+def serve(kind: str) -> loadgen.ServerProcess:
+    """One of the three servers in a child process (ports chosen here)."""
+    http_port = loadgen.free_port() if kind != "raw-grpc" else 0
+    grpc_port = loadgen.free_port() if kind != "raw-http" else 0
+    return loadgen.ServerProcess(
+        ["-m", "bench.bridge", "--serve", kind, "--http-port", str(http_port),
+         "--grpc-port", str(grpc_port)],
+        http_port=http_port, grpc_port=grpc_port,
+    )  # fmt: skip
+
+
+def load_grpc(
     tools: dict[str, str], port: int, body: Path, seconds: float, conns: int, log: Path
 ) -> dict[str, float]:
-    streams = max(1, conns // 4)
-    command = [
-        tools["h2load"], "-c", "4", "-m", str(streams),
-        "-D", f"{int(seconds)}s", "--warm-up-time=1s",
-        "--data", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers",
-        "--log-file", str(log), f"http://127.0.0.1:{port}{GRPC_PATH}",
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"h2load failed: {done.stdout}\n{done.stderr}")
-    out = done.stdout
-    rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))  # type: ignore[union-attr]
-    ok = re.search(r"status codes: (\d+) 2xx", out)
-    times = [int(line.split()[2]) / 1000 for line in log.read_text().splitlines() if line.strip()]
-    p50, p99 = _percentiles(times)
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "ok": float(ok.group(1)) if ok else 0.0}
+    return loadgen.h2load(
+        tools, f"http://127.0.0.1:{port}{GRPC_PATH}", seconds=seconds, conns=conns, log=log,
+        body=body, headers=("content-type: application/grpc", "te: trailers"),
+    )  # fmt: skip
 
 
-def _wrk(tools: dict[str, str], port: int, seconds: float, conns: int) -> dict[str, float]:
-    url = f"http://127.0.0.1:{port}{HTTP_PATH}"
-    base = [tools["wrk"], "-t", "1", "-c", str(conns), "--latency"]
-    subprocess.run([*base, "-d", "1s", url], capture_output=True, check=True)  # warm-up
-    out = subprocess.run(
-        [*base, "-d", f"{int(seconds)}s", url], capture_output=True, text=True, check=True
-    ).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError(f"wrk saw errors:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
-    return {"rps": rps, "p50_ms": _ms(lat["50"]), "p99_ms": _ms(lat["99"])}
-
-
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def _percentiles(values: list[float]) -> tuple[float, float]:
-    if len(values) < 100:
-        raise RuntimeError("too few requests measured")
-    q = statistics.quantiles(values, n=100)
-    return round(q[49], 3), round(q[98], 3)
-
-
-class _Server:
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.http_port, self.grpc_port = _free_port(), _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> _Server:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bridge", "--serve", self.kind,
-             "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port)],
-        )  # fmt: skip
-        if self.kind in ("raw-grpc", "bridge"):
-            _wait_port(self.grpc_port)
-        if self.kind in ("raw-http", "bridge"):
-            _wait_port(self.http_port)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def load_http(tools: dict[str, str], port: int, seconds: float, conns: int) -> dict[str, float]:
+    return loadgen.wrk(tools, f"http://127.0.0.1:{port}{HTTP_PATH}", seconds=seconds, conns=conns)
 
 
 def run(seconds: float, conns: int, rounds: int) -> dict[str, Any]:
-    tools = ensure_tools()
+    tools = loadgen.ensure_tools()
     results: dict[str, list[dict[str, float]]] = {
         k: [] for k in ("raw_grpc", "raw_http", "bridge_grpc", "bridge_http")
     }
@@ -293,19 +201,19 @@ def run(seconds: float, conns: int, rounds: int) -> dict[str, Any]:
         log = Path(tmp) / "h2load.log"
         # Alternate raw and bridge runs so drift in machine load hits both alike.
         for _ in range(rounds):
-            with _Server("raw-grpc") as s:
+            with serve("raw-grpc") as s:
                 asyncio.run(_check_grpc(s.grpc_port))
-                results["raw_grpc"].append(_h2load(tools, s.grpc_port, body, seconds, conns, log))
-            with _Server("raw-http") as s:
+                results["raw_grpc"].append(load_grpc(tools, s.grpc_port, body, seconds, conns, log))
+            with serve("raw-http") as s:
                 _check_http(s.http_port)
-                results["raw_http"].append(_wrk(tools, s.http_port, seconds, conns))
-            with _Server("bridge") as s:
+                results["raw_http"].append(load_http(tools, s.http_port, seconds, conns))
+            with serve("bridge") as s:
                 asyncio.run(_check_grpc(s.grpc_port))
                 _check_http(s.http_port)
                 results["bridge_grpc"].append(
-                    _h2load(tools, s.grpc_port, body, seconds, conns, log)
+                    load_grpc(tools, s.grpc_port, body, seconds, conns, log)
                 )
-                results["bridge_http"].append(_wrk(tools, s.http_port, seconds, conns))
+                results["bridge_http"].append(load_http(tools, s.http_port, seconds, conns))
     best = {k: max(v, key=lambda r: r["rps"]) for k, v in results.items()}
     summary: dict[str, Any] = {}
     for name, r in best.items():

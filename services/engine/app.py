@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 
 import httpx
+from redis.asyncio import Redis
 
+from bridge.health import Check
 from bridge.server import BridgeServer
 from bridge.settings import BridgeSettings
 from contract.ports import PORTS
 from services.engine.executor import Executor
 from services.engine.runs import ExecutionManager
-from services.engine.scheduler import CronScheduler
+from services.engine.scheduler import CronScheduler, DatabaseClaims, RedisClaims
 from services.engine.settings import EngineSettings
 from services.engine.storage import EngineStore, create_store
 from services.engine.triggers import TriggerHandlers, trigger_service
@@ -38,9 +40,12 @@ class Engine:
         self.runs = ExecutionManager(self.store, self.executor)
         self.workflows = WorkflowHandlers(self.store, self.runs)
         self.triggers = TriggerHandlers(self.store, self.runs)
+        self.redis = Redis.from_url(self.settings.redis_url) if self.settings.redis_url else None
+        claims = RedisClaims(self.redis) if self.redis is not None else DatabaseClaims(self.store)
         self.scheduler = CronScheduler(
             self.store,
             self.triggers.fire_trigger,
+            claims,
             tick_seconds=self.settings.cron_tick_seconds,
             refresh_seconds=self.settings.cron_refresh_seconds,
         )
@@ -53,10 +58,16 @@ class Engine:
             default_http_port=ports.http,
             default_grpc_port=ports.grpc,
             settings=bridge_settings,
-            health_checks={"database": self.store.ping},
+            health_checks=self._health_checks(),
             on_start=[self._start],
             on_stop=[self._stop],
         )
+
+    def _health_checks(self) -> dict[str, Check]:
+        checks: dict[str, Check] = {"database": self.store.ping}
+        if self.redis is not None:
+            checks["redis"] = self.redis.ping
+        return checks
 
     async def _start(self) -> None:
         await self.store.open()
@@ -76,6 +87,8 @@ class Engine:
                 await self._scheduler_task
         await self.runs.shutdown()
         await self.http.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.store.close()
 
 

@@ -10,6 +10,7 @@ interrupted; ones a crash left RUNNING are failed by ``fail_interrupted`` at sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -27,16 +28,48 @@ def now_ms() -> int:
 
 
 class _StoreRecorder:
-    """The executor's RunRecorder: every node run goes straight to the database."""
+    """The executor's RunRecorder, writing behind: node runs are persisted within
+    ``interval`` seconds of happening, several per transaction, the latest state of each
+    node winning. A committed write costs ~1 ms (three round trips); a 50-node workflow
+    would spend most of its time there if every start and finish committed on its own."""
 
-    def __init__(self, store: EngineStore, user_id: str, execution_id: str) -> None:
+    def __init__(
+        self, store: EngineStore, user_id: str, execution_id: str, interval: float = 0.02
+    ) -> None:
         self.store, self.user_id, self.execution_id = store, user_id, execution_id
+        self.interval = interval
+        self._pending: dict[str, m.NodeRun] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     async def node_started(self, run: m.NodeRun) -> None:
-        await self.store.save_node_run(self.user_id, self.execution_id, run)
+        self._put(run)
 
     async def node_finished(self, run: m.NodeRun) -> None:
-        await self.store.save_node_run(self.user_id, self.execution_id, run)
+        self._put(run)
+
+    def _put(self, run: m.NodeRun) -> None:
+        self._pending[run.node_id] = run
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_soon())
+
+    async def _write_soon(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self.interval)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch = list(self._pending.values())
+        self._pending.clear()
+        await self.store.save_node_runs(self.user_id, self.execution_id, batch)
+
+    async def close(self) -> None:
+        """Write everything still pending (before the final status is recorded)."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        await self._flush()
 
 
 class ExecutionManager:
@@ -83,7 +116,9 @@ class ExecutionManager:
         recorder = _StoreRecorder(self.store, user_id, execution.id)
         try:
             result = await self.executor.execute(workflow, execution.trigger_data, recorder)
+            await recorder.close()
         except asyncio.CancelledError:
+            await asyncio.shield(recorder.close())
             status, error = (
                 (m.ExecutionStatus.ERROR, m.ExecutionError(message=INTERRUPTED))
                 if self._stopping
@@ -97,6 +132,7 @@ class ExecutionManager:
             raise
         except Exception as exc:  # an executor bug must still end the record
             log.exception("execution crashed", extra={"execution_id": execution.id})
+            await recorder.close()
             await self.store.set_execution_status(
                 user_id,
                 execution.id,

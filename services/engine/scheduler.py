@@ -1,8 +1,10 @@
-"""Fires CRON triggers on schedule (UTC), once per slot even with several engine replicas.
+"""Fires CRON triggers on schedule, once per slot even with several engine replicas.
 
-Each due slot is claimed through the idempotency table (key ``<trigger id>@<slot>``)
-before it fires, so replicas sharing a database never start the same run twice; a
-replica that was down simply resumes from the next slot (missed slots are not replayed).
+Schedules are read in the workflow's time zone (``settings.timezone.name``, UTC when
+unset or unknown). Before a due slot fires it is claimed: with ``REDIS_URL`` set, by a
+Redis ``SET NX`` lock (``cron:<trigger id>@<slot>``), otherwise through the database's
+idempotency table; only the replica that claims a slot fires it. A replica that was
+down resumes from the next slot (missed slots are not replayed).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
@@ -21,11 +25,46 @@ from contract.models import Trigger, TriggerType
 
 log = logging.getLogger("engine.scheduler")
 Fire = Callable[[str, Trigger, dict[str, Any]], Awaitable[object]]
+CLAIM_TTL_SECONDS = 24 * 3600
 
 
 class CronStore(Protocol):
-    async def list_active_triggers(self, type: TriggerType) -> list[tuple[str, Trigger]]: ...
-    async def remember(self, user_id: str, method: str, key: str, response_json: str) -> str: ...
+    async def list_active_triggers(self, type: TriggerType) -> list[tuple[str, Trigger, str]]: ...
+
+
+class SlotClaims(Protocol):
+    """Decides which replica fires a slot: ``claim`` is true for exactly one caller."""
+
+    async def claim(self, user_id: str, key: str) -> bool: ...
+
+
+class DatabaseClaims:
+    """Claims through the engine database's idempotency table (replicas share the DB)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def claim(self, user_id: str, key: str) -> bool:
+        token = uuid.uuid4().hex
+        return bool(await self.store.remember(user_id, "cron", key, token) == token)
+
+
+class RedisClaims:
+    """Claims with a Redis lock: ``SET cron:<key> <token> NX EX <ttl>``."""
+
+    def __init__(self, redis: Any, ttl_seconds: int = CLAIM_TTL_SECONDS) -> None:
+        self.redis, self.ttl = redis, ttl_seconds
+
+    async def claim(self, user_id: str, key: str) -> bool:
+        return bool(await self.redis.set(f"cron:{key}", uuid.uuid4().hex, nx=True, ex=self.ttl))
+
+
+@dataclass
+class _Scheduled:
+    user_id: str
+    trigger: Trigger
+    zone: str
+    slot: datetime
 
 
 class CronScheduler:
@@ -33,15 +72,16 @@ class CronScheduler:
         self,
         store: CronStore,
         fire: Fire,
+        claims: SlotClaims,
         *,
         tick_seconds: float = 1.0,
         refresh_seconds: float = 10.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.store, self.fire = store, fire
+        self.store, self.fire, self.claims = store, fire, claims
         self.tick, self.refresh = tick_seconds, refresh_seconds
         self.now = now
-        self._next: dict[str, tuple[str, Trigger, datetime]] = {}
+        self._next: dict[str, _Scheduled] = {}
         self.fired = 0
 
     async def run(self) -> None:
@@ -49,51 +89,49 @@ class CronScheduler:
         loop = asyncio.get_running_loop()
         while True:
             if loaded_at is None or loop.time() - loaded_at >= self.refresh:
-                await self._reload()
+                await self.reload()
                 loaded_at = loop.time()
             await self.run_due()
             await asyncio.sleep(self.tick)
 
-    async def _reload(self) -> None:
+    async def reload(self) -> None:
         try:
             active = await self.store.list_active_triggers(TriggerType.CRON)
         except Exception:  # a database blip must not kill the scheduler
             log.exception("could not load cron triggers")
             return
         now = self.now()
-        current: dict[str, tuple[str, Trigger, datetime]] = {}
-        for user_id, trigger in active:
+        current: dict[str, _Scheduled] = {}
+        for user_id, trigger, zone in active:
             known = self._next.get(trigger.id)
-            if known is not None and known[1].config == trigger.config:
-                current[trigger.id] = (user_id, trigger, known[2])
+            if known is not None and (known.trigger.config, known.zone) == (trigger.config, zone):
+                current[trigger.id] = known
                 continue
-            slot = _next_slot(trigger, now)
+            slot = next_slot(trigger, zone, now)
             if slot is not None:
-                current[trigger.id] = (user_id, trigger, slot)
+                current[trigger.id] = _Scheduled(user_id, trigger, zone, slot)
         self._next = current
 
     async def run_due(self) -> None:
         now = self.now()
-        for trigger_id, (user_id, trigger, slot) in list(self._next.items()):
-            if slot > now:
+        for trigger_id, scheduled in list(self._next.items()):
+            if scheduled.slot > now:
                 continue
-            following = _next_slot(trigger, slot)
+            due = scheduled.slot
+            following = next_slot(scheduled.trigger, scheduled.zone, due)
             if following is None:
                 del self._next[trigger_id]
             else:
-                self._next[trigger_id] = (user_id, trigger, following)
-            await self._fire_once(user_id, trigger, slot)
+                scheduled.slot = following
+            await self._fire_once(scheduled.user_id, scheduled.trigger, due)
 
     async def _fire_once(self, user_id: str, trigger: Trigger, slot: datetime) -> None:
-        token = uuid.uuid4().hex
         slot_ms = int(slot.timestamp() * 1000)
-        key = f"{trigger.id}@{slot_ms}"
-        if await self.store.remember(user_id, "cron", key, token) != token:
+        if not await self.claims.claim(user_id, f"{trigger.id}@{slot_ms}"):
             return  # another replica has this slot
+        payload = {"scheduled_at": slot_ms, "cron": trigger.config.get("cron", "")}
         try:
-            await self.fire(
-                user_id, trigger, {"scheduled_at": slot_ms, "cron": trigger.config["cron"]}
-            )
+            await self.fire(user_id, trigger, payload)
             self.fired += 1
         except BridgeError as exc:  # e.g. the workflow was deactivated meanwhile
             log.warning(
@@ -103,9 +141,15 @@ class CronScheduler:
             log.exception("cron trigger failed", extra={"trigger_id": trigger.id})
 
 
-def _next_slot(trigger: Trigger, after: datetime) -> datetime | None:
+def next_slot(trigger: Trigger, zone: str, after: datetime) -> datetime | None:
+    """The first slot after ``after``, computed in the workflow's time zone."""
     try:
-        return next(CronSim(trigger.config.get("cron", ""), after))
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone, using UTC", extra={"zone": zone, "trigger_id": trigger.id})
+        tz = ZoneInfo("UTC")
+    try:
+        return next(CronSim(trigger.config.get("cron", ""), after.astimezone(tz)))
     except (CronSimError, StopIteration):
         log.warning("trigger has no valid cron schedule", extra={"trigger_id": trigger.id})
         return None

@@ -20,3 +20,6 @@ class EngineSettings(BaseSettings):
     """How often it reloads the list of active cron triggers."""
     http_node_timeout_seconds: float = Field(default=30.0, gt=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    redis_url: str | None = None
+    """``REDIS_URL``: when set, cron slots are claimed with a Redis lock (and Redis joins
+    the health checks)."""

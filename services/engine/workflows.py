@@ -42,7 +42,11 @@ def _not_found(kind: str, ident: str) -> NotFound:
 
 def without_credentials(workflow: m.Workflow) -> m.Workflow:
     """Credential references stay out of list responses."""
-    nodes = [n.model_copy(update={"credentials": {}}) for n in workflow.nodes]
+    if not any(n.credentials for n in workflow.nodes):
+        return workflow
+    nodes = [
+        n.model_copy(update={"credentials": {}}) if n.credentials else n for n in workflow.nodes
+    ]
     return workflow.model_copy(update={"nodes": nodes})
 
 

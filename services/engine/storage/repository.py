@@ -7,6 +7,7 @@ version it read, so concurrent updates cannot both win.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +31,6 @@ from services.engine.storage.tables import (
 
 FINAL = {"SUCCESS", "ERROR", "CANCELED", "TIMED_OUT"}
 INTERRUPTED = "interrupted: the engine stopped while this execution was running"
-_DEFINITION = ("description", "nodes", "connections", "settings", "static_data", "pin_data", "tags")
 
 
 class VersionConflict(Exception):
@@ -47,6 +47,11 @@ def now_ms() -> int:
 
 def _id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def _timezone(document: str) -> str:
+    settings = json.loads(document).get("settings") or {}
+    return str((settings.get("timezone") or {}).get("name") or "UTC")
 
 
 def _version(raw: str | None) -> int:
@@ -73,47 +78,37 @@ class EngineStore:
 
     # -- workflows -------------------------------------------------------------------
 
-    @staticmethod
-    def _workflow(row: WorkflowRow) -> m.Workflow:
-        return m.Workflow.model_validate(
-            {
-                **row.definition,
-                "id": row.id,
-                "name": row.name,
-                "active": row.active,
-                "version": str(row.version),
-                "created_at": row.created_at,
-                "updated_at": row.updated_at,
-            }
-        )
-
     async def create_workflow(self, user_id: str, workflow: m.Workflow) -> m.Workflow:
         now = now_ms()
-        data = workflow.model_dump(mode="json")
+        stored = workflow.model_copy(
+            update={"id": _id("wf"), "version": "1", "created_at": now, "updated_at": now}
+        )
+        assert stored.id is not None
         row = WorkflowRow(
-            id=_id("wf"),
+            id=stored.id,
             user_id=user_id,
-            name=workflow.name,
-            active=workflow.active,
+            name=stored.name,
+            active=stored.active,
             version=1,
-            definition={k: data[k] for k in _DEFINITION},
+            document=stored.model_dump_json(),
             created_at=now,
             updated_at=now,
         )
         async with self.session.begin() as session:
             session.add(row)
             await session.flush()
-            session.add_all(WorkflowTagRow(workflow_id=row.id, tag=t) for t in set(workflow.tags))
-        return self._workflow(row)
+            session.add_all(WorkflowTagRow(workflow_id=row.id, tag=t) for t in set(stored.tags))
+        return stored
 
     async def get_workflow(self, user_id: str, workflow_id: str) -> m.Workflow | None:
-        async with self.session() as session:
-            row = await session.scalar(
-                select(WorkflowRow).where(
+        # Core, not ORM: a read is one statement and one validation straight from JSON text.
+        async with self.engine.connect() as connection:
+            document = await connection.scalar(
+                select(WorkflowRow.document).where(
                     WorkflowRow.id == workflow_id, WorkflowRow.user_id == user_id
                 )
             )
-            return None if row is None else self._workflow(row)
+        return None if document is None else m.Workflow.model_validate_json(document)
 
     async def update_workflow(
         self,
@@ -131,9 +126,15 @@ class EngineStore:
                 current.version
             ):
                 raise VersionConflict(current.version)
-            merged = m.Workflow.model_validate({**current.model_dump(), **changes})
-            data = merged.model_dump(mode="json")
             read_version = _version(current.version)
+            merged = m.Workflow.model_validate(
+                {
+                    **current.model_dump(),
+                    **changes,
+                    "version": str(read_version + 1),
+                    "updated_at": now_ms(),
+                }
+            )
             async with self.session.begin() as session:
                 result = await session.execute(
                     update(WorkflowRow)
@@ -146,8 +147,8 @@ class EngineStore:
                         name=merged.name,
                         active=merged.active,
                         version=read_version + 1,
-                        definition={k: data[k] for k in _DEFINITION},
-                        updated_at=now_ms(),
+                        document=merged.model_dump_json(),
+                        updated_at=merged.updated_at,
                     )
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -184,7 +185,7 @@ class EngineStore:
     async def list_workflows(
         self, user_id: str, *, active_only: bool, tags: list[str], limit: int, offset: int
     ) -> tuple[list[m.Workflow], int]:
-        query = select(WorkflowRow).where(WorkflowRow.user_id == user_id)
+        query = select(WorkflowRow.document).where(WorkflowRow.user_id == user_id)
         if active_only:
             query = query.where(WorkflowRow.active.is_(True))
         for tag in set(tags):  # ALL the given tags
@@ -193,12 +194,12 @@ class EngineStore:
                 .where(WorkflowTagRow.workflow_id == WorkflowRow.id, WorkflowTagRow.tag == tag)
                 .exists()
             )
-        async with self.session() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(
+        async with self.engine.connect() as connection:
+            total = await connection.scalar(select(func.count()).select_from(query.subquery()))
+            documents = await connection.scalars(
                 query.order_by(WorkflowRow.created_at, WorkflowRow.id).limit(limit).offset(offset)
             )
-            return [self._workflow(r) for r in rows], int(total or 0)
+            return [m.Workflow.model_validate_json(d) for d in documents], int(total or 0)
 
     # -- executions ------------------------------------------------------------------
 
@@ -300,7 +301,16 @@ class EngineStore:
         return await self.get_execution(user_id, execution_id)
 
     async def save_node_run(self, user_id: str, execution_id: str, run: m.NodeRun) -> None:
-        data = run.model_dump(mode="json")
+        await self.save_node_runs(user_id, execution_id, [run])
+
+    async def save_node_runs(self, user_id: str, execution_id: str, runs: list[m.NodeRun]) -> None:
+        """Upsert several node runs of one execution in one transaction."""
+        if not runs:
+            return
+        rows = [
+            {"execution_id": execution_id, "node_id": r.node_id, "run": r.model_dump(mode="json")}
+            for r in runs
+        ]
         async with self.session.begin() as session:
             owned = await session.scalar(
                 select(ExecutionRow.id).where(
@@ -309,13 +319,12 @@ class EngineStore:
             )
             if owned is None:
                 return
-            stmt = self._insert(NodeRunRow).values(
-                execution_id=execution_id, node_id=run.node_id, run=data
-            )
+            stmt = self._insert(NodeRunRow)
             await session.execute(
                 stmt.on_conflict_do_update(
-                    index_elements=["execution_id", "node_id"], set_={"run": data}
-                )
+                    index_elements=["execution_id", "node_id"], set_={"run": stmt.excluded.run}
+                ),
+                rows,
             )
 
     async def fail_interrupted_executions(self) -> int:
@@ -400,10 +409,11 @@ class EngineStore:
             await session.execute(delete(TriggerRow).where(TriggerRow.id == trigger_id))
         return True
 
-    async def list_active_triggers(self, type: m.TriggerType) -> list[tuple[str, m.Trigger]]:
+    async def list_active_triggers(self, type: m.TriggerType) -> list[tuple[str, m.Trigger, str]]:
+        """Active triggers of active workflows, all users: (user id, trigger, time zone)."""
         async with self.session() as session:
-            rows = await session.scalars(
-                select(TriggerRow)
+            rows = await session.execute(
+                select(TriggerRow, WorkflowRow.document)
                 .join(WorkflowRow, WorkflowRow.id == TriggerRow.workflow_id)
                 .where(
                     TriggerRow.type == type.value,
@@ -411,7 +421,9 @@ class EngineStore:
                     WorkflowRow.active.is_(True),
                 )
             )
-            return [(r.user_id, self._trigger(r)) for r in rows]
+            return [
+                (row.user_id, self._trigger(row), _timezone(document)) for row, document in rows
+            ]
 
     async def add_trigger_event(self, user_id: str, event: m.TriggerEvent) -> m.TriggerEvent:
         row = TriggerEventRow(

@@ -20,8 +20,9 @@ class WorkflowRow(Base):
     name: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """nodes, connections, settings, static_data, pin_data, description, tags."""
+    document: Mapped[str] = mapped_column(Text)
+    """The whole workflow as JSON (validated straight from text on reads); the columns
+    beside it are copies for filtering and ordering."""
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 

@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from bridge.errors import FailedPrecondition, from_grpc_error
 from bridge.settings import BridgeSettings
@@ -18,9 +19,11 @@ from contract import models as m
 from contract.binding import converter
 from contract.engine.v1 import engine_pb2, engine_pb2_grpc
 from services.engine.app import Engine
-from services.engine.scheduler import CronScheduler
+from services.engine.scheduler import CronScheduler, DatabaseClaims, RedisClaims
 from services.engine.settings import EngineSettings
 from services.engine.storage import create_store
+from tests.conftest import require_service
+from tests.databases import BACKENDS, engine_store
 
 conv = converter()
 
@@ -32,16 +35,21 @@ class Clients:
         self.triggers = engine_pb2_grpc.TriggerServiceStub(channel)
 
 
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Clients]:
-    instance = Engine(EngineSettings(data_dir=tmp_path), BridgeSettings(port=0, grpc_port=0))
-    await instance.server.start()
-    async with (
-        httpx.AsyncClient(base_url=instance.server.http_url, timeout=10) as http,
-        grpc.aio.insecure_channel(instance.server.grpc_address) as channel,
-    ):
-        yield Clients(instance, http, channel)
-    await instance.server.stop(grace=1)
+@pytest.fixture(params=BACKENDS)
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Clients]:
+    async with engine_store(request.param, tmp_path) as store:
+        instance = Engine(
+            EngineSettings(data_dir=tmp_path), BridgeSettings(port=0, grpc_port=0), store=store
+        )
+        await instance.server.start()
+        try:
+            async with (
+                httpx.AsyncClient(base_url=instance.server.http_url, timeout=10) as http,
+                grpc.aio.insecure_channel(instance.server.grpc_address) as channel,
+            ):
+                yield Clients(instance, http, channel)
+        finally:
+            await instance.server.stop(grace=1)
 
 
 def body(user: str = "u1", wait: str = "0", **extra: Any) -> dict[str, Any]:
@@ -326,36 +334,113 @@ async def test_shutdown_records_running_executions_as_interrupted(tmp_path: Path
     assert execution.error is not None and "interrupted" in execution.error.message
 
 
-async def test_cron_scheduler_fires_each_slot_once_across_replicas(tmp_path: Path) -> None:
+async def _cron_setup(tmp_path: Path, cron: str, zone: str | None = None) -> Any:
     store = create_store(None, data_dir=tmp_path)
     await store.open()
-    wf = await store.create_workflow(
-        "u1", m.Workflow.model_validate({k: v for k, v in body().items() if k != "user_id"})
-    )
+    data = {k: v for k, v in body().items() if k != "user_id"}
+    if zone:
+        data["settings"] = {"timezone": {"name": zone}}
+    wf = await store.create_workflow("u1", m.Workflow.model_validate(data))
     assert wf.id is not None
     await store.create_trigger(
-        "u1",
-        m.Trigger(
-            id="x", workflow_id=wf.id, type=m.TriggerType.CRON, config={"cron": "*/5 * * * *"}
-        ),
+        "u1", m.Trigger(id="x", workflow_id=wf.id, type=m.TriggerType.CRON, config={"cron": cron})
     )
+    return store
+
+
+async def _run_replicas(
+    replicas: list[CronScheduler], clock: list[datetime], steps: list[timedelta]
+) -> None:
+    for replica in replicas:
+        await replica.reload()
+        await replica.run_due()
+    for step in steps:
+        clock[0] += step
+        for replica in replicas:
+            await replica.run_due()
+
+
+@pytest.mark.parametrize("claims", ["database", "redis"])
+async def test_cron_fires_each_slot_once_across_replicas(tmp_path: Path, claims: str) -> None:
+    store = await _cron_setup(tmp_path, "*/5 * * * *")
+    redis = None
+    if claims == "redis":
+        require_service("Redis", "127.0.0.1", 6379)
+        redis = Redis.from_url("redis://127.0.0.1:6379/0")
+        await redis.delete(*[k async for k in redis.scan_iter("cron:*")] or ["none"])
     clock = [datetime(2026, 1, 1, 12, 1, tzinfo=UTC)]
     fired: list[int] = []
 
     async def fire(user_id: str, trigger: m.Trigger, payload: dict[str, Any]) -> None:
         fired.append(payload["scheduled_at"])
 
-    replicas = [CronScheduler(store, fire, now=lambda: clock[0]) for _ in range(2)]
-    for replica in replicas:
-        await replica._reload()
-        await replica.run_due()
-    assert fired == []
-    clock[0] += timedelta(minutes=4)  # 12:05 is due
-    for replica in replicas:
-        await replica.run_due()
-    clock[0] += timedelta(minutes=5)  # 12:10 is due
-    for replica in replicas:
-        await replica.run_due()
+    def claim() -> Any:
+        return RedisClaims(redis) if redis is not None else DatabaseClaims(store)
+
+    replicas = [CronScheduler(store, fire, claim(), now=lambda: clock[0]) for _ in range(3)]
+    await _run_replicas(replicas, clock, [timedelta(minutes=4), timedelta(minutes=5)])
     await store.close()
+    if redis is not None:
+        locks = [key async for key in redis.scan_iter("cron:*")]
+        assert len(locks) == 2, "one Redis lock per fired slot"
+        await redis.aclose()
     expected = [datetime(2026, 1, 1, 12, 5, tzinfo=UTC), datetime(2026, 1, 1, 12, 10, tzinfo=UTC)]
     assert fired == [int(t.timestamp() * 1000) for t in expected]
+    assert sum(r.fired for r in replicas) == 2
+
+
+async def test_cron_uses_the_workflow_time_zone(tmp_path: Path) -> None:
+    store = await _cron_setup(tmp_path, "0 9 * * *", zone="America/New_York")
+    clock = [datetime(2026, 1, 15, 13, 0, tzinfo=UTC)]  # 08:00 in New York (EST)
+    fired: list[int] = []
+
+    async def fire(user_id: str, trigger: m.Trigger, payload: dict[str, Any]) -> None:
+        fired.append(payload["scheduled_at"])
+
+    scheduler = CronScheduler(store, fire, DatabaseClaims(store), now=lambda: clock[0])
+    await _run_replicas([scheduler], clock, [timedelta(minutes=59), timedelta(minutes=1)])
+    await store.close()
+    assert fired == [int(datetime(2026, 1, 15, 14, 0, tzinfo=UTC).timestamp() * 1000)]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda b: b.update(tags=[f"t{i}" for i in range(51)]), "tags"),
+        (lambda b: b.update(nodes=b["nodes"] * 400), "nodes"),
+        (lambda b: b["nodes"][0].update(position={"x": "left", "y": 0}), "nodes[0].position.x"),
+        (
+            lambda b: b["nodes"][1].update(retry_policy={"max_tries": "many"}),
+            "nodes[1].retry_policy.max_tries",
+        ),
+        (
+            lambda b: b.update(
+                connections={"start": {"main": [{"node": "nowhere", "type": "main"}]}}
+            ),
+            "",
+        ),
+        (lambda b: b["nodes"][1].update(id="start"), ""),
+    ],
+    ids=[
+        "oversize-tags",
+        "oversize-nodes",
+        "wrong-type",
+        "wrong-nested-type",
+        "dangling",
+        "duplicate-id",
+    ],
+)
+async def test_invalid_input_names_the_field_and_writes_nothing(
+    engine: Clients, mutate: Any, field: str
+) -> None:
+    bad = body()
+    mutate(bad)
+    response = await engine.http.post("/v1/workflows", json=bad)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_ARGUMENT"
+    assert error["details"][0]["field"] == field
+    listed = await engine.http.get(
+        "/v1/workflows", params={"user_id": "u1", "active_only": "false"}
+    )
+    assert listed.json()["total_count"] == 0

@@ -198,7 +198,7 @@ async def test_triggers_and_events(store: EngineStore) -> None:
     )
     assert cron is not None
     active = await store.list_active_triggers(m.TriggerType.CRON)
-    assert [(u, t.id) for u, t in active] == [("u1", cron.id)]
+    assert [(u, t.id, zone) for u, t, zone in active] == [("u1", cron.id, "Europe/Berlin")]
     for i in range(3):
         await store.add_trigger_event(
             "u1",
