@@ -95,10 +95,11 @@ def up(
             raise typer.Exit(1) from None
         table = Table(title="stack is up (Ctrl-C stops it)")
         for column in ("service", "HTTP", "gRPC", "docs"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=True)
         for row in plan.rows:
             table.add_row(*row)
-        Console().print(table)
+        # Wide enough for the URLs even when stdout is not a terminal (make, CI logs).
+        Console(width=max(Console().width, 120)).print(table)
         _wait_for_interrupt(procs)
 
 
