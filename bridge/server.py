@@ -193,7 +193,7 @@ class BridgeServer:
         await asyncio.sleep(0.05)
         await action
 
-    def _listeners(self) -> Iterator[_GrpcListener | _HttpListener]:
+    def _listeners(self) -> Iterator[_Listener]:
         yield self._grpc
         yield self._http
 
@@ -202,12 +202,14 @@ def _port(configured: int | None, default: int) -> int:
     return default if configured is None else configured
 
 
-class _GrpcListener:
-    protocol = Protocol.GRPC
+class _Listener:
+    """What both listeners share: where they listen, whether they run, one switch at a time."""
+
+    protocol: Protocol
 
     def __init__(self, owner: BridgeServer, host: str, port: int, grace: float) -> None:
         self.owner, self.host, self.port, self.grace = owner, host, port, grace
-        self._server: grpc.aio.Server | None = None
+        self._server: object | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -217,6 +219,17 @@ class _GrpcListener:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self, grace: float | None = None) -> None:
+        raise NotImplementedError
+
+
+class _GrpcListener(_Listener):
+    protocol = Protocol.GRPC
+    _server: grpc.aio.Server | None
 
     async def start(self) -> None:
         async with self._lock:
@@ -264,22 +277,13 @@ class _QuietUvicorn(uvicorn.Server):
         yield
 
 
-class _HttpListener:
+class _HttpListener(_Listener):
     protocol = Protocol.HTTP
+    _server: _QuietUvicorn | None
 
     def __init__(self, owner: BridgeServer, host: str, port: int, grace: float) -> None:
-        self.owner, self.host, self.port, self.grace = owner, host, port, grace
-        self._server: _QuietUvicorn | None = None
+        super().__init__(owner, host, port, grace)
         self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
     async def start(self) -> None:
         async with self._lock:

@@ -61,6 +61,15 @@ def _version(raw: str | None) -> int:
         return 1
 
 
+async def _page(
+    connection: Any, query: Any, order_by: tuple[Any, ...], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of ``query`` in a stable order, and the total count before paging."""
+    total = await connection.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await connection.scalars(query.order_by(*order_by).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
 class EngineStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -195,11 +204,10 @@ class EngineStore:
                 .exists()
             )
         async with self.engine.connect() as connection:
-            total = await connection.scalar(select(func.count()).select_from(query.subquery()))
-            documents = await connection.scalars(
-                query.order_by(WorkflowRow.created_at, WorkflowRow.id).limit(limit).offset(offset)
+            documents, total = await _page(
+                connection, query, (WorkflowRow.created_at, WorkflowRow.id), limit, offset
             )
-            return [m.Workflow.model_validate_json(d) for d in documents], int(total or 0)
+        return [m.Workflow.model_validate_json(d) for d in documents], total
 
     # -- executions ------------------------------------------------------------------
 
@@ -262,13 +270,9 @@ class EngineStore:
         if status is not None:
             query = query.where(ExecutionRow.status == status.value)
         async with self.session() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(
-                query.order_by(ExecutionRow.created_at.desc(), ExecutionRow.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-            return [await self._execution(session, r) for r in rows], int(total or 0)
+            order = (ExecutionRow.created_at.desc(), ExecutionRow.id.desc())
+            rows, total = await _page(session, query, order, limit, offset)
+            return [await self._execution(session, r) for r in rows], total
 
     async def set_execution_status(
         self,
@@ -388,11 +392,10 @@ class EngineStore:
         if workflow_id is not None:
             query = query.where(TriggerRow.workflow_id == workflow_id)
         async with self.session() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(
-                query.order_by(TriggerRow.created_at, TriggerRow.id).limit(limit).offset(offset)
+            rows, total = await _page(
+                session, query, (TriggerRow.created_at, TriggerRow.id), limit, offset
             )
-            return [self._trigger(r) for r in rows], int(total or 0)
+            return [self._trigger(r) for r in rows], total
 
     async def delete_trigger(self, user_id: str, trigger_id: str) -> bool:
         async with self.session.begin() as session:
@@ -446,12 +449,8 @@ class EngineStore:
             TriggerEventRow.user_id == user_id, TriggerEventRow.trigger_id == trigger_id
         )
         async with self.session() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(
-                query.order_by(TriggerEventRow.received_at.desc(), TriggerEventRow.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
+            order = (TriggerEventRow.received_at.desc(), TriggerEventRow.id.desc())
+            rows, total = await _page(session, query, order, limit, offset)
             events = [
                 m.TriggerEvent(
                     id=r.id,
@@ -463,7 +462,7 @@ class EngineStore:
                 )
                 for r in rows
             ]
-            return events, int(total or 0)
+            return events, total
 
     # -- idempotency -----------------------------------------------------------------
 
