@@ -161,6 +161,15 @@ def _wait_for_interrupt(procs: dict[str, subprocess.Popen[bytes]]) -> None:
         time.sleep(0.2)
 
 
+def _mount_plugins() -> None:
+    """Command groups other packages add (entry-point group ``bridgectl.commands``)."""
+    for ep in entry_points(group="bridgectl.commands"):
+        app.add_typer(ep.load(), name=ep.name)
+
+
+_mount_plugins()
+
+
 def main() -> None:  # pragma: no cover - console script
     app()
 
