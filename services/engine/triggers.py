@@ -6,10 +6,11 @@ from typing import Any
 
 from bridge.context import CallContext
 from bridge.errors import ErrorInfo, FailedPrecondition, NotFound
-from bridge.service import ServiceDefinition, delete, get, post
+from bridge.service import Handler, ServiceDefinition
 from contract import models as m
 from contract.binding import converter, model_for
 from contract.engine.v1 import engine_pb2
+from contract.routes import route
 from services.engine.idempotency import once
 from services.engine.runs import ExecutionManager, now_ms
 from services.engine.storage import EngineStore
@@ -138,10 +139,14 @@ def trigger_service(handlers: TriggerHandlers) -> ServiceDefinition:
         model_for=model_for,
     )
     h = handlers
-    service.unary("CreateTrigger", h.create, http=post("/v1/triggers", status=201))
-    service.unary("GetTrigger", h.get, http=get("/v1/triggers/{trigger_id}"))
-    service.unary("ListTriggers", h.list, http=get("/v1/triggers"))
-    service.unary("DeleteTrigger", h.delete, http=delete("/v1/triggers/{trigger_id}"))
-    service.unary("FireTrigger", h.fire, http=post("/v1/triggers/{trigger_id}/fire", status=202))
-    service.unary("ListTriggerEvents", h.list_events, http=get("/v1/triggers/{trigger_id}/events"))
+    rpcs: dict[str, Handler] = {
+        "CreateTrigger": h.create,
+        "GetTrigger": h.get,
+        "ListTriggers": h.list,
+        "DeleteTrigger": h.delete,
+        "FireTrigger": h.fire,
+        "ListTriggerEvents": h.list_events,
+    }
+    for name, handler in rpcs.items():
+        service.unary(name, handler, http=route(service.name, name))
     return service

@@ -7,10 +7,11 @@ from typing import Any
 from bridge.context import CallContext
 from bridge.converter import ConversionError
 from bridge.errors import ErrorInfo, FailedPrecondition, InvalidArgument, NotFound
-from bridge.service import ServiceDefinition, delete, get, patch, post
+from bridge.service import Handler, ServiceDefinition
 from contract import models as m
 from contract.binding import converter, model_for
 from contract.engine.v1 import engine_pb2
+from contract.routes import route
 from services.engine.idempotency import once
 from services.engine.runs import ExecutionManager, now_ms
 from services.engine.storage import EngineStore, VersionConflict
@@ -208,19 +209,19 @@ def workflow_service(handlers: WorkflowHandlers) -> ServiceDefinition:
         model_for=model_for,
     )
     h = handlers
-    service.unary("CreateWorkflow", h.create, http=post("/v1/workflows", status=201))
-    service.unary("GetWorkflow", h.get, http=get("/v1/workflows/{workflow_id}"))
-    service.unary("UpdateWorkflow", h.update, http=patch("/v1/workflows/{workflow_id}"))
-    service.unary("DeleteWorkflow", h.delete, http=delete("/v1/workflows/{workflow_id}"))
-    service.unary("ListWorkflows", h.list, http=get("/v1/workflows"))
-    service.unary(
-        "ExecuteWorkflow", h.execute, http=post("/v1/workflows/{workflow_id}/execute", status=202)
-    )
-    service.unary("GetExecution", h.get_execution, http=get("/v1/executions/{execution_id}"))
-    service.unary("ListExecutions", h.list_executions, http=get("/v1/executions"))
-    service.unary(
-        "CancelExecution", h.cancel_execution, http=post("/v1/executions/{execution_id}/cancel")
-    )
+    rpcs: dict[str, Handler] = {
+        "CreateWorkflow": h.create,
+        "GetWorkflow": h.get,
+        "UpdateWorkflow": h.update,
+        "DeleteWorkflow": h.delete,
+        "ListWorkflows": h.list,
+        "ExecuteWorkflow": h.execute,
+        "GetExecution": h.get_execution,
+        "ListExecutions": h.list_executions,
+        "CancelExecution": h.cancel_execution,
+    }
+    for name, handler in rpcs.items():
+        service.unary(name, handler, http=route(service.name, name))
     return service
 
 

@@ -1,0 +1,1 @@
+"""The gateway: public API and the typed service clients (issue 6; clients are in)."""

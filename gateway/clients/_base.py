@@ -1,0 +1,90 @@
+"""What every transport shares: the method table, call options, the Transport interface.
+
+Transport (protocol)            one call: request model in, response model out,
+ ├─ GrpcTransport  (_grpc.py)   BridgeError out on failure (same class for the same
+ └─ HttpTransport  (_http.py)   error on both); connection failures are Unavailable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
+from pydantic import BaseModel
+
+from bridge.service import HttpRoute
+from contract.binding import model_for
+from contract.routes import route
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Method:
+    """One RPC as a client sees it."""
+
+    service: str
+    name: str
+    request_model: type[BaseModel]
+    response_model: type[BaseModel]
+    request_message: type[Message]
+    response_message: type[Message]
+    http: HttpRoute
+
+    @property
+    def grpc_path(self) -> str:
+        return f"/{self.service}/{self.name}"
+
+    @property
+    def is_read(self) -> bool:
+        """Reads are safe to retry and to shadow."""
+        return self.http.method == "GET"
+
+
+def methods_of(descriptor: ServiceDescriptor) -> dict[str, Method]:
+    out = {}
+    for proto in descriptor.methods:
+        request_message = message_factory.GetMessageClass(proto.input_type)
+        response_message = message_factory.GetMessageClass(proto.output_type)
+        out[proto.name] = Method(
+            service=descriptor.full_name,
+            name=proto.name,
+            request_model=model_for(request_message),
+            response_model=model_for(response_message),
+            request_message=request_message,
+            response_message=response_message,
+            http=route(descriptor.full_name, proto.name),
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOptions:
+    """Per call: who, which request, how long, and the key that makes a write retry-safe."""
+
+    user_id: str | None = None
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    timeout: float = 10.0
+
+    def headers(self, service_token: str | None) -> dict[str, str]:
+        """The metadata/headers the bridge reads into its CallContext (same on both)."""
+        out = {}
+        if self.user_id:
+            out["x-user-id"] = self.user_id
+        if self.request_id:
+            out["x-request-id"] = self.request_id
+        if self.idempotency_key:
+            out["idempotency-key"] = self.idempotency_key
+        if service_token:
+            out["authorization"] = f"Bearer {service_token}"
+        return out
+
+
+class Transport(Protocol):
+    name: str
+
+    async def call(self, method: Method, request: BaseModel, options: CallOptions) -> BaseModel: ...
+
+    async def aclose(self) -> None: ...

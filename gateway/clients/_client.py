@@ -1,0 +1,57 @@
+"""The typed-client base: one method table, one transport, retries only where safe.
+
+A failed call is retried (exponential backoff with jitter, via tenacity) only when the
+failure is UNAVAILABLE (the request did not get through or the service is down) and the
+call is safe to repeat: a read, or a write that carries an idempotency key.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from google.protobuf.descriptor import ServiceDescriptor
+from pydantic import BaseModel
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from bridge.errors import Unavailable
+from gateway.clients._base import CallOptions, Method, Transport, methods_of
+
+R = TypeVar("R", bound=BaseModel)
+DEFAULT_OPTIONS = CallOptions()
+
+
+class ServiceClient:
+    descriptor: ServiceDescriptor
+
+    def __init__(
+        self, transport: Transport, *, attempts: int = 3, max_retry_seconds: float = 2.0
+    ) -> None:
+        self.transport = transport
+        self.methods: dict[str, Method] = methods_of(self.descriptor)
+        self.attempts = attempts
+        self.max_retry_seconds = max_retry_seconds
+
+    async def _call(
+        self, name: str, request: BaseModel, options: CallOptions | None, response: type[R]
+    ) -> R:
+        method = self.methods[name]
+        options = options or DEFAULT_OPTIONS
+        safe = method.is_read or options.idempotency_key is not None
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Unavailable),
+            stop=stop_after_attempt(self.attempts if safe else 1)
+            | stop_after_delay(self.max_retry_seconds),
+            wait=wait_exponential_jitter(multiplier=0.05, max=0.5),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                result = await self.transport.call(method, request, options)
+        assert isinstance(result, response)
+        return result
