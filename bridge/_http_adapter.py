@@ -8,6 +8,7 @@ validation and produce the same field violations). OpenAPI documents the same mo
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +22,10 @@ from pydantic import BaseModel, ValidationError, create_model
 from pydantic.json_schema import models_json_schema
 from pydantic_core import from_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bridge.context import AUTHORIZATION, REQUEST_ID, build_context, http_timeout
-from bridge.converter import violations_from_validation_error
+from bridge.converter import FieldViolation, violations_from_validation_error
 from bridge.dispatch import Dispatcher
 from bridge.errors import (
     HTTP_TO_CODE,
@@ -128,8 +130,6 @@ def route_order(path: str) -> tuple[tuple[int, str], ...]:
 
 def check_routes_reachable(app: FastAPI, methods: Sequence[UnaryMethod]) -> None:
     """Fail start-up if a request to any declared route would be served by another one."""
-    from starlette.routing import Match
-
     problems = []
     for method in methods:
         sample = method.http.path
@@ -252,15 +252,11 @@ def _too_large(limit: int) -> ResourceExhausted:
     return ResourceExhausted(f"request larger than {limit} bytes", http_status=413)
 
 
-def _violation(field: str, description: str):  # type: ignore[no-untyped-def]
-    from bridge.converter import FieldViolation
-
+def _violation(field: str, description: str) -> FieldViolation:
     return FieldViolation(field, description)
 
 
 def _is_list(annotation: Any) -> bool:
-    import typing
-
     args = typing.get_args(annotation)
     origin = typing.get_origin(annotation)
     if origin is list:

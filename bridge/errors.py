@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import grpc
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from bridge.converter.errors import ConversionError, FieldViolation
@@ -348,6 +348,3 @@ def from_http(status: int, body: Any) -> BridgeError:
     return error_for(
         Code[envelope["code"]], str(envelope.get("message", "")), violations=violations, info=info
     )
-
-
-_ = code_pb2  # the numbering Code mirrors; imported so a drift would be one grep away

@@ -29,7 +29,6 @@ Handler = Callable[[Any, CallContext], Awaitable[Any]]
 ModelResolver = Callable[[type[Message]], type[BaseModel]]
 
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
-_VERSIONED = re.compile(r"^/v\d+(/|$)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,8 +157,3 @@ def _split_fields(
     if route.has_body:
         return route.query, tuple(rest)
     return (*route.query, *rest), ()
-
-
-def is_versioned(path: str) -> bool:
-    """True when a path starts with a version segment such as ``/v1``."""
-    return bool(_VERSIONED.match(path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 import httpx
 from redis.asyncio import Redis
@@ -20,6 +21,8 @@ from services.engine.storage import EngineStore, create_store
 from services.engine.triggers import TriggerHandlers, trigger_service
 from services.engine.workflows import WorkflowHandlers, workflow_service
 from services.llm import default_provider
+
+log = logging.getLogger("engine")
 
 
 class Engine:
@@ -73,11 +76,7 @@ class Engine:
         await self.store.open()
         failed = await self.store.fail_interrupted_executions()
         if failed:
-            import logging
-
-            logging.getLogger("engine").warning(
-                "marked executions interrupted by a previous stop", extra={"count": failed}
-            )
+            log.warning("marked executions interrupted by a previous stop", extra={"count": failed})
         self._scheduler_task = asyncio.create_task(self.scheduler.run())
 
     async def _stop(self) -> None:

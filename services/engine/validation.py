@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from cronsim import CronSim, CronSimError
 
 from bridge.converter import FieldViolation
 from bridge.errors import InvalidArgument
@@ -37,8 +40,6 @@ def check_runnable(nodes: Sequence[Node], *, prefix: str = "nodes") -> None:
 
 def check_trigger_config(kind: TriggerType, config: dict[str, str]) -> None:
     """A cron trigger needs a valid 5-field expression; a webhook path must start with /."""
-    from cronsim import CronSim, CronSimError
-
     if kind is TriggerType.CRON:
         expression = config.get("cron")
         if not expression:
@@ -46,8 +47,6 @@ def check_trigger_config(kind: TriggerType, config: dict[str, str]) -> None:
                 [FieldViolation("config.cron", "a CRON trigger needs a cron expression")]
             )
         try:
-            from datetime import UTC, datetime
-
             CronSim(expression, datetime.now(UTC))
         except CronSimError as exc:
             raise InvalidArgument.from_violations(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Protocol
 
 
@@ -45,7 +44,6 @@ class OfflineProvider:
 
 def default_provider() -> LLMProvider:
     """The provider configuration asks for; offline when no key is set."""
-    # The OpenAI and Anthropic providers arrive with the agent issue; until then a key
-    # alone does not switch providers, and the offline one is used.
-    _ = os.environ.get("OPENAI_API_KEY"), os.environ.get("ANTHROPIC_API_KEY")
+    # The OpenAI and Anthropic providers (selected by OPENAI_API_KEY / ANTHROPIC_API_KEY)
+    # arrive with the agent issue; until then the offline provider is always used.
     return OfflineProvider()
