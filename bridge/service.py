@@ -13,7 +13,7 @@ start-up, not on the first call. A handler is ``async def (request, ctx) -> resp
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +136,13 @@ class ServiceDefinition:
         )
         self.methods.append(method)
         return method
+
+    def declare(
+        self, rpcs: Mapping[str, Handler], *, routes: Callable[[str, str], HttpRoute]
+    ) -> None:
+        """Declare several RPCs at once, each at the route ``routes(service, method)`` gives."""
+        for name, handler in rpcs.items():
+            self.unary(name, handler, http=routes(self.name, name))
 
     def check_complete(self) -> None:
         """Every method of the proto service has a declaration (call before serving)."""

@@ -147,6 +147,5 @@ def trigger_service(handlers: TriggerHandlers) -> ServiceDefinition:
         "FireTrigger": h.fire,
         "ListTriggerEvents": h.list_events,
     }
-    for name, handler in rpcs.items():
-        service.unary(name, handler, http=route(service.name, name))
+    service.declare(rpcs, routes=route)
     return service

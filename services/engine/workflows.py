@@ -220,8 +220,7 @@ def workflow_service(handlers: WorkflowHandlers) -> ServiceDefinition:
         "ListExecutions": h.list_executions,
         "CancelExecution": h.cancel_execution,
     }
-    for name, handler in rpcs.items():
-        service.unary(name, handler, http=route(service.name, name))
+    service.declare(rpcs, routes=route)
     return service
 
 
