@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from feature_flags import Decider
 from feature_flags import Transport as Protocol
 from gateway.clients._base import CallOptions, Method, Transport
 from gateway.compare import DEFAULT_IGNORED, differences
+from gateway.rollback import RollbackGuard
 
 log = logging.getLogger("gateway.routing")
 
@@ -72,7 +74,9 @@ class RoutedTransport:
         flag_names: Mapping[str, str] = FLAG_NAMES,
         shadow_timeout: float = 2.0,
         ignore: frozenset[str] = DEFAULT_IGNORED,
+        guard: RollbackGuard | None = None,
     ) -> None:
+        self.guard = guard
         self.decider = decider
         self.transports = dict(transports)
         self.flag_names = flag_names
@@ -103,11 +107,32 @@ class RoutedTransport:
             self._keep(asyncio.create_task(self._compare(method, result, shadow)))
         return result
 
+    async def _timed(
+        self,
+        service: str,
+        protocol: Protocol,
+        method: Method,
+        request: BaseModel,
+        options: CallOptions,
+    ) -> BaseModel:
+        """One call on one protocol, reported to the rollback guard."""
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return await self.transports[protocol].call(method, request, options)
+        except BridgeError as exc:
+            error = exc
+            raise
+        finally:
+            if self.guard is not None:
+                self.guard.observe(service, protocol, error, time.perf_counter() - start)
+
     async def _serve(
         self, chosen: Protocol, method: Method, request: BaseModel, options: CallOptions
     ) -> BaseModel:
+        service_of = self.flag_names.get(method.service, method.service)
         try:
-            result = await self.transports[chosen].call(method, request, options)
+            result = await self._timed(service_of, chosen, method, request, options)
         except Unavailable:
             if not (method.is_read or options.idempotency_key):
                 raise  # a plain write may have been applied: never send it twice
@@ -115,7 +140,7 @@ class RoutedTransport:
             log.warning(
                 "falling over to the other protocol", extra={"rpc": method.name, "to": chosen.value}
             )
-            result = await self.transports[chosen].call(method, request, options)
+            result = await self._timed(service_of, chosen, method, request, options)
             self.stats.fallbacks[method.name] += 1
         self.stats.calls[(method.name, chosen.value)] += 1
         return result

@@ -1,0 +1,143 @@
+"""Automatic rollback: when the new protocol misbehaves, send the service back to gRPC.
+
+The guard keeps a sliding window per (service, protocol) of call outcomes and latencies.
+When HTTP (the protocol being migrated to) breaches a threshold for a service — an error
+rate above ``error_rate`` over at least ``min_calls`` calls in ``window_seconds``, or a
+p99 above ``p99_ratio`` times gRPC's — it writes the rollback through the flag store, so
+every gateway replica follows, and records why. Only server-side failures count (an
+UNAVAILABLE or INTERNAL is the protocol's fault; a NOT_FOUND is the caller's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bridge.errors import BridgeError, Code
+from feature_flags import FlagSet, FlagStore, Rule, Transport
+
+log = logging.getLogger("gateway.rollback")
+SERVER_FAULTS = frozenset(
+    {Code.UNAVAILABLE, Code.INTERNAL, Code.UNKNOWN, Code.DEADLINE_EXCEEDED, Code.DATA_LOSS}
+)
+
+
+def is_fault(error: BaseException | None) -> bool:
+    return isinstance(error, BridgeError) and error.code in SERVER_FAULTS
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    error_rate: float = 0.05
+    min_calls: int = 20
+    window_seconds: float = 30.0
+    p99_ratio: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackRecord:
+    when: float
+    """Epoch seconds."""
+    service: str
+    reason: str
+
+
+@dataclass
+class _Window:
+    calls: deque[tuple[float, bool, float]] = field(default_factory=deque)
+    """(monotonic time, failed, seconds)."""
+
+    def add(self, now: float, failed: bool, seconds: float, horizon: float) -> None:
+        self.calls.append((now, failed, seconds))
+        while self.calls and self.calls[0][0] < now - horizon:
+            self.calls.popleft()
+
+    def error_rate(self) -> float:
+        return sum(failed for _, failed, _ in self.calls) / len(self.calls) if self.calls else 0.0
+
+    def p99(self) -> float:
+        latencies = [seconds for _, failed, seconds in self.calls if not failed]
+        if len(latencies) < 2:
+            return latencies[0] if latencies else 0.0
+        return statistics.quantiles(latencies, n=100)[98]
+
+
+class RollbackGuard:
+    def __init__(
+        self,
+        store: FlagStore,
+        thresholds: Thresholds | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.thresholds = thresholds or Thresholds()
+        self.clock = clock
+        self.windows: dict[tuple[str, Transport], _Window] = {}
+        self.history: deque[RollbackRecord] = deque(maxlen=100)
+        self._pending: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def observe(
+        self, service: str, transport: Transport, error: BaseException | None, seconds: float
+    ) -> None:
+        now = self.clock()
+        window = self.windows.setdefault((service, transport), _Window())
+        window.add(now, is_fault(error), seconds, self.thresholds.window_seconds)
+        if transport is Transport.HTTP:
+            reason = self._breach(service, window)
+            if reason is not None:
+                self._roll_back(service, reason)
+
+    def _breach(self, service: str, window: _Window) -> str | None:
+        t = self.thresholds
+        if len(window.calls) < t.min_calls:
+            return None
+        rate = window.error_rate()
+        if rate > t.error_rate:
+            calls = len(window.calls)
+            return f"HTTP error rate {rate:.0%} over {calls} calls (limit {t.error_rate:.0%})"
+        baseline = self.windows.get((service, Transport.GRPC))
+        if baseline is not None and len(baseline.calls) >= t.min_calls:
+            http_p99, grpc_p99 = window.p99(), baseline.p99()
+            if grpc_p99 > 0 and http_p99 > t.p99_ratio * grpc_p99:
+                return (
+                    f"HTTP p99 {http_p99 * 1000:.1f} ms is over {t.p99_ratio:g}x "
+                    f"gRPC's {grpc_p99 * 1000:.1f} ms"
+                )
+        return None
+
+    def _roll_back(self, service: str, reason: str) -> None:
+        rule = self.store.current().rule_for(service, "")
+        sends_http = rule.transport is Transport.HTTP or rule.percent < 100
+        if service in self._pending or not sends_http:
+            return
+        self._pending.add(service)
+        task = asyncio.create_task(self._write(service, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, service: str, reason: str) -> None:
+        def change(flags: FlagSet) -> FlagSet:
+            prefix = f"{service}/"
+            methods = {k: v for k, v in flags.methods.items() if not k.startswith(prefix)}
+            return flags.model_copy(
+                update={"services": {**flags.services, service: Rule()}, "methods": methods}
+            )
+
+        try:
+            await self.store.update(change, who="auto-rollback", why=reason)
+            self.history.append(RollbackRecord(time.time(), service, reason))
+            self.windows.pop((service, Transport.HTTP), None)
+            log.error("rolled back to gRPC", extra={"service": service, "reason": reason})
+        finally:
+            self._pending.discard(service)
+
+    async def settle(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
