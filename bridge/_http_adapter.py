@@ -180,7 +180,7 @@ def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type:
         async def decode() -> BaseModel:
             data: dict[str, Any] = {}
             if has_body:
-                data = await _json_body(request, limit)
+                data = await read_json_body(request, limit)
                 misplaced = sorted(set(data) - body_fields & set(model.model_fields))
                 if misplaced:
                     raise InvalidArgument.from_violations(
@@ -222,7 +222,8 @@ def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type:
     return endpoint
 
 
-async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
+    """The request's JSON object body, bounded by ``limit`` bytes (413 past it)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)

@@ -1,0 +1,289 @@
+"""The public API: users call /api/app/...; the gateway calls the services per flag.
+
+Every engine RPC gets a public route (``/v1/workflows/...`` -> ``/api/app/workflows/...``)
+derived from the contract's route table; the user id comes from the bearer token and is
+never accepted from the caller. Calls go through RoutedTransport (flag per call, read
+shadows, safe fall-over) with the RollbackGuard watching HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import typing
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from pydantic import ValidationError
+
+from bridge.converter import FieldViolation, violations_from_validation_error
+from bridge.errors import BridgeError, InvalidArgument
+from bridge.web import error_response, read_json_body
+from feature_flags import Decider, open_store
+from feature_flags import Transport as Protocol
+from gateway.auth import require_admin, user_from_token
+from gateway.clients import (
+    CallOptions,
+    GrpcTransport,
+    HttpTransport,
+    Method,
+    TriggerClient,
+    WorkflowClient,
+)
+from gateway.clients._base import methods_of
+from gateway.clients._client import ServiceClient
+from gateway.rollback import RollbackGuard, Thresholds
+from gateway.routing import RoutedTransport
+from gateway.settings import GatewaySettings
+
+MAX_BODY = 4 * 1024 * 1024
+
+
+class Gateway:
+    """The gateway's moving parts, created in the app's lifespan."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.flags = open_store(settings.flags_store)
+        token = settings.service_token.get_secret_value() if settings.service_token else None
+        self.grpc = GrpcTransport(settings.workflow_engine_grpc, service_token=token)
+        self.http = HttpTransport(settings.workflow_engine_url, service_token=token)
+        self.guard = RollbackGuard(
+            self.flags,
+            Thresholds(
+                error_rate=settings.rollback_error_rate,
+                min_calls=settings.rollback_min_calls,
+                window_seconds=settings.rollback_window_seconds,
+                p99_ratio=settings.rollback_p99_ratio,
+            ),
+        )
+        self.router = RoutedTransport(
+            Decider(self.flags.current), {Protocol.GRPC: self.grpc, Protocol.HTTP: self.http},
+            guard=self.guard,
+        )  # fmt: skip
+        self.clients: list[ServiceClient] = [
+            WorkflowClient(self.router),
+            TriggerClient(self.router),
+        ]
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gateway_requests", "Public API calls.", ("route", "code"), registry=self.registry
+        )
+
+    async def start(self) -> None:
+        await self.flags.start()
+
+    async def close(self) -> None:
+        await self.router.aclose()
+        await self.flags.close()
+
+    def cutover(self) -> dict[str, Any]:
+        stats = self.router.stats
+        windows = {
+            f"{service}/{protocol.value}": {
+                "calls": len(window.calls),
+                "error_rate": round(window.error_rate(), 4),
+                "p99_ms": round(window.p99() * 1000, 3),
+            }
+            for (service, protocol), window in self.guard.windows.items()
+        }
+        return {
+            "flags": self.flags.current().describe(),
+            "calls": [
+                {"method": method, "protocol": protocol, "count": count}
+                for (method, protocol), count in sorted(stats.calls.items())
+            ],
+            "fallbacks": dict(stats.fallbacks),
+            "shadow": {
+                "matches": stats.shadow_matches,
+                "mismatches": stats.shadow_mismatches,
+                "errors": stats.shadow_errors,
+                "recent": [{"method": x.method, "paths": x.paths} for x in stats.recent_mismatches],
+            },
+            "windows": windows,
+            "rollbacks": [
+                {"when": r.when, "service": r.service, "reason": r.reason}
+                for r in self.guard.history
+            ],
+        }
+
+
+def public_path(method: Method) -> str:
+    return "/api/app" + method.http.path.removeprefix("/v1")
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway = Gateway(settings)
+        await gateway.start()
+        app.state.gateway = gateway
+        try:
+            yield
+        finally:
+            await gateway.close()
+
+    app = FastAPI(title="gateway", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    for client_type in (WorkflowClient, TriggerClient):
+        for method in client_type.descriptor.methods:
+            _add_route(app, client_type, method.name)
+
+    @app.get("/health", tags=["ops"])
+    async def health(request: Request) -> Response:
+        gateway: Gateway = request.app.state.gateway
+        protocol = (
+            Decider(gateway.flags.current).decide("workflow_engine", "health", None).transport
+        )
+        engine = await _engine_health(gateway, protocol)
+        serving = engine == "SERVING"
+        body = {"status": "SERVING" if serving else "NOT_SERVING",
+                "checks": {f"workflow_engine ({protocol.value})": engine}}  # fmt: skip
+        return Response(
+            json.dumps(body), status_code=200 if serving else 503, media_type="application/json"
+        )
+
+    @app.get("/metrics", tags=["ops"])
+    async def metrics(request: Request) -> Response:
+        return Response(
+            generate_latest(request.app.state.gateway.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+    @app.get("/admin/cutover", tags=["ops"])
+    async def cutover(request: Request) -> Response:
+        try:
+            require_admin(settings, request.headers.get("authorization"))
+        except BridgeError as exc:
+            return error_response(exc, None)
+        return Response(
+            json.dumps(request.app.state.gateway.cutover()), media_type="application/json"
+        )
+
+    return app
+
+
+async def _engine_health(gateway: Gateway, protocol: Protocol) -> str:
+    try:
+        if protocol is Protocol.HTTP:
+            async with httpx.AsyncClient(timeout=2) as client:
+                reply = await client.get(gateway.settings.workflow_engine_url + "/health")
+            return str(reply.json().get("status", "UNKNOWN"))
+        async with grpc.aio.insecure_channel(gateway.settings.workflow_engine_grpc) as channel:
+            status = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=2
+            )
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(status.status))
+    except (httpx.HTTPError, grpc.aio.AioRpcError, ValueError) as exc:
+        return f"unreachable: {type(exc).__name__}"
+
+
+def _add_route(app: FastAPI, client_type: type[ServiceClient], name: str) -> None:
+    method = methods_of(client_type.descriptor)[name]
+    route = method.http
+    model = method.request_model
+    path_params = set(route.path_params)
+    fields = set(model.model_fields) - {"user_id"}
+    query_fields = (fields - path_params) if not route.has_body else set(route.query)
+    body_fields = (fields - path_params - query_fields) if route.has_body else set()
+    list_fields = {f for f in query_fields if _is_list(model.model_fields[f].annotation)}
+    path = public_path(method)
+
+    async def endpoint(request: Request) -> Response:
+        gateway: Gateway = request.app.state.gateway
+        code = "OK"
+        try:
+            user = user_from_token(gateway.settings, request.headers.get("authorization"))
+            data: dict[str, Any] = {}
+            if route.has_body:
+                data = await read_json_body(request, MAX_BODY)
+                misplaced = sorted(set(data) - body_fields)
+                if misplaced:
+                    raise InvalidArgument.from_violations(
+                        [FieldViolation(f, _why_refused(f)) for f in misplaced]
+                    )
+            for param in path_params:
+                data[param] = request.path_params[param]
+            for key in set(request.query_params):
+                if key not in query_fields:
+                    raise InvalidArgument.from_violations(
+                        [FieldViolation(key, "unknown query parameter")]
+                    )
+                values = request.query_params.getlist(key)
+                data[key] = values if key in list_fields else values[-1]
+            data["user_id"] = user
+            try:
+                call_request = model.model_validate(data)
+            except ValidationError as exc:
+                raise InvalidArgument.from_violations(
+                    violations_from_validation_error(exc)
+                ) from None
+            client = next(c for c in gateway.clients if isinstance(c, client_type))
+            options = CallOptions(
+                user_id=user,
+                request_id=request.headers.get("x-request-id"),
+                idempotency_key=request.headers.get("idempotency-key"),
+                timeout=gateway.settings.call_timeout_seconds,
+            )
+            result = await client._call(name, call_request, options, method.response_model)
+        except BridgeError as exc:
+            code = exc.code.name
+            return error_response(exc, request.headers.get("x-request-id"))
+        finally:
+            gateway.requests.labels(path, code).inc()
+        return Response(
+            result.__pydantic_serializer__.to_json(result), status_code=route.status,
+            media_type="application/json",
+        )  # fmt: skip
+
+    endpoint.__name__ = f"public_{name}"
+    app.add_api_route(
+        path,
+        endpoint,
+        methods=[route.method],
+        name=name,
+        tags=[client_type.__name__],
+        response_model=method.response_model,
+        status_code=route.status,
+    )
+
+
+def _why_refused(field: str) -> str:
+    # The user comes from the token; a caller never chooses it.
+    return (
+        "not accepted: the user comes from the bearer token"
+        if field == "user_id"
+        else "unknown field"
+    )
+
+
+def _is_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(_is_list(arg) for arg in typing.get_args(annotation))
+
+
+class GatewayServer:
+    """``bridgectl serve gateway``: uvicorn on the gateway's port, SIGTERM drains."""
+
+    def __init__(self, settings: GatewaySettings | None = None) -> None:
+        self.settings = settings or GatewaySettings()
+
+    async def run(self) -> None:
+        config = uvicorn.Config(
+            create_app(self.settings), host=self.settings.host, port=self.settings.port,
+            log_config=None, access_log=False, timeout_graceful_shutdown=10,
+        )  # fmt: skip
+        await uvicorn.Server(config).serve()
+
+
+def build_server() -> GatewayServer:
+    """Entry point of ``bridgectl serve gateway`` (settings from the environment)."""
+    return GatewayServer(GatewaySettings())

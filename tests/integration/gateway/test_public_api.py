@@ -1,0 +1,164 @@
+"""The public API for real: engine and gateway servers on loopback, a user with a token."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import uvicorn
+
+from bridge.settings import BridgeSettings
+from feature_flags import Rule
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from services.engine.app import Engine
+from services.engine.settings import EngineSettings
+
+SECRET = "test-secret-with-enough-bytes-1234"
+
+
+def token(user: str) -> dict[str, str]:
+    claims = {"sub": user, "exp": int(time.time()) + 600}
+    return {"authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+
+
+class Stack:
+    def __init__(self, engine: Engine, url: str, app: Any, flags_path: Path) -> None:
+        self.engine, self.url, self.app, self.flags_path = engine, url, app, flags_path
+
+    async def set_flags(self, **services: str) -> None:
+        store = self.app.state.gateway.flags
+        await store.update(
+            lambda f: f.model_copy(update={"services": {k: Rule.parse(v) for k, v in services.items()}}),
+            who="test", why="test",
+        )  # fmt: skip
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    engine = Engine(EngineSettings(data_dir=tmp_path / "db"), BridgeSettings(port=0, grpc_port=0))
+    await engine.server.start()
+    flags_path = tmp_path / "flags.json"
+    settings = GatewaySettings(
+        workflow_engine_url=engine.server.http_url,
+        workflow_engine_grpc=engine.server.grpc_address,
+        flags_store=f"file:{flags_path}",
+        jwt_secret=SECRET,
+        api_keys={"key-for-bob": "bob"},
+        admin_token="admin-1",
+    )
+    app = create_app(settings)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    yield Stack(engine, url, app, flags_path)
+    server.should_exit = True
+    await task
+    await engine.server.stop(grace=1)
+
+
+WORKFLOW = {
+    "name": "Ping",
+    "nodes": [
+        {"id": "start", "name": "Start", "type": "TRIGGER", "subtype": "MANUAL", "position": {"x": 0, "y": 0}},
+        {"id": "set", "name": "Set", "type": "TRANSFORM", "position": {"x": 1, "y": 0},
+         "parameters": {"target": "double", "expression": "{{ $json.n * 2 }}"}},
+    ],
+    "connections": {"start": {"main": [{"node": "set", "type": "main"}]}},
+}  # fmt: skip
+
+
+async def test_users_authenticate_and_never_choose_their_id(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        assert (await http.get("/api/app/workflows")).status_code == 401
+        bad = await http.get("/api/app/workflows", headers={"authorization": "Bearer nope"})
+        assert bad.status_code == 401 and bad.json()["error"]["code"] == "UNAUTHENTICATED"
+        forged = await http.post(
+            "/api/app/workflows", json={**WORKFLOW, "user_id": "bob"}, headers=token("alice")
+        )
+        assert forged.status_code == 400
+        assert forged.json()["error"]["details"][0]["field"] == "user_id"
+        created = await http.post("/api/app/workflows", json=WORKFLOW, headers=token("alice"))
+        assert created.status_code == 201
+        wid = created.json()["workflow"]["id"]
+        # The engine stored it for alice: bob (an API key user) cannot see it.
+        assert (
+            await http.get(f"/api/app/workflows/{wid}", headers=token("alice"))
+        ).status_code == 200
+        theirs = await http.get(
+            f"/api/app/workflows/{wid}", headers={"authorization": "Bearer key-for-bob"}
+        )
+        assert theirs.status_code == 404
+        assert (await stack.engine.store.get_workflow("alice", wid)) is not None
+
+
+async def test_same_public_answers_on_either_transport_and_the_cutover_report(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        wid = (await http.post("/api/app/workflows", json=WORKFLOW, headers=token("alice"))).json()[
+            "workflow"
+        ]["id"]
+        answers = {}
+        for rule in ("grpc", "http"):
+            await stack.set_flags(workflow_engine=rule)
+            answers[rule] = (
+                await http.get(f"/api/app/workflows/{wid}", headers=token("alice"))
+            ).json()
+            listed = await http.get(
+                "/api/app/workflows", params={"limit": 5}, headers=token("alice")
+            )
+            assert listed.json()["total_count"] == 1
+        assert answers["grpc"] == answers["http"]
+        await stack.set_flags(workflow_engine="http+shadow")
+        run = await http.post(
+            f"/api/app/workflows/{wid}/execute",
+            json={"trigger_data": {"n": 2}},
+            headers=token("alice"),
+        )
+        assert run.status_code == 202
+        execution_id = run.json()["execution_id"]
+        for _ in range(200):
+            got = await http.get(f"/api/app/executions/{execution_id}", headers=token("alice"))
+            if got.json()["execution"]["status"] == "SUCCESS":
+                break
+            await asyncio.sleep(0.02)
+        assert got.json()["execution"]["run_data"]["set"]["output"]["double"] == 4
+        await stack.app.state.gateway.router.settle()
+        assert (await http.get("/admin/cutover")).status_code == 401  # no admin token
+        report = await http.get("/admin/cutover", headers={"authorization": "Bearer admin-1"})
+        assert report.status_code == 200
+        data = report.json()
+        assert data["flags"]["services"] == {"workflow_engine": "http+shadow"}
+        protocols = {(c["method"], c["protocol"]) for c in data["calls"]}
+        assert {
+            ("GetWorkflow", "grpc"),
+            ("GetWorkflow", "http"),
+            ("ExecuteWorkflow", "http"),
+        } <= protocols
+        assert data["shadow"]["matches"] >= 1 and data["shadow"]["mismatches"] == 0
+        wrong_admin = await http.get("/admin/cutover", headers={"authorization": "Bearer x"})
+        assert wrong_admin.status_code == 401
+        health = await http.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "SERVING"
+        metrics = (await http.get("/metrics")).text
+        assert (
+            'gateway_requests_total{code="OK",route="/api/app/workflows/{workflow_id}"}' in metrics
+        )
+
+    # The gateway's flag changes went to the shared store (here, a file), audited.
+    audit = (stack.flags_path.parent / "flags.json.audit.jsonl").read_text().splitlines()
+    assert len(audit) == 3
