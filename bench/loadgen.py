@@ -99,8 +99,17 @@ def h2load(
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99}
 
 
-def wrk(tools: dict[str, str], url: str, *, seconds: float, conns: int) -> dict[str, float]:
+def wrk(
+    tools: dict[str, str],
+    url: str,
+    *,
+    seconds: float,
+    conns: int,
+    headers: tuple[str, ...] = (),
+) -> dict[str, float]:
     base = [tools["wrk"], "-t", "1", "-c", str(conns), "--latency"]
+    for header in headers:
+        base += ["-H", header]
     subprocess.run([*base, "-d", "1s", url], capture_output=True, check=True)  # warm-up
     out = subprocess.run(
         [*base, "-d", f"{int(seconds)}s", url], capture_output=True, text=True, check=True

@@ -42,16 +42,25 @@ class ServiceClient:
     ) -> R:
         method = self.methods[name]
         options = options or DEFAULT_OPTIONS
-        safe = method.is_read or options.idempotency_key is not None
+        try:
+            result = await self.transport.call(method, request, options)
+        except Unavailable:
+            # The retry machinery is only built once a call has failed (the common path
+            # stays a plain await).
+            if not (method.is_read or options.idempotency_key is not None) or self.attempts < 2:
+                raise
+            result = await self._retry(method, request, options)
+        assert isinstance(result, response)
+        return result
+
+    async def _retry(self, method: Method, request: BaseModel, options: CallOptions) -> BaseModel:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(Unavailable),
-            stop=stop_after_attempt(self.attempts if safe else 1)
-            | stop_after_delay(self.max_retry_seconds),
+            stop=stop_after_attempt(self.attempts - 1) | stop_after_delay(self.max_retry_seconds),
             wait=wait_exponential_jitter(multiplier=0.05, max=0.5),
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
-                result = await self.transport.call(method, request, options)
-        assert isinstance(result, response)
-        return result
+                return await self.transport.call(method, request, options)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
