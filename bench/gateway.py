@@ -55,21 +55,28 @@ def main(argv: list[str] | None = None) -> int:
             "API_KEYS": f"{KEY}:{USER}", "LOG_LEVEL": "WARNING",
         }  # fmt: skip
         serve = ["-m", "bridge.cli", "serve"]
-        with (
-            loadgen.ServerProcess([*serve, "engine"], http_port=engine_http, grpc_port=engine_grpc, env=engine_env),
-            loadgen.ServerProcess([*serve, "gateway"], http_port=gateway_port, env=gateway_env),
-        ):  # fmt: skip
+        engine = loadgen.ServerProcess(
+            [*serve, "engine"], http_port=engine_http, grpc_port=engine_grpc, env=engine_env
+        )
+        front = loadgen.ServerProcess([*serve, "gateway"], http_port=gateway_port, env=gateway_env)
+        with engine, front:
             gateway = f"http://127.0.0.1:{gateway_port}"
             fixture = load_workflow(20)
             body = {k: fixture[k] for k in ("name", "nodes", "connections", "settings", "tags")}
-            created = httpx.post(f"{gateway}/api/app/workflows", json=body,
-                                 headers={"authorization": f"Bearer {KEY}"}, timeout=10)  # fmt: skip
+            created = httpx.post(
+                f"{gateway}/api/app/workflows",
+                json=body,
+                headers={"authorization": f"Bearer {KEY}"},
+                timeout=10,
+            )
             workflow_id = created.json()["workflow"]["id"]
             route = f"{gateway}/api/app/workflows/{workflow_id}"
             for transport in ("grpc", "http"):
                 _switch(flags_file, transport)
                 for conns in (1, 16):
-                    result = loadgen.wrk(tools, route, seconds=args.seconds, conns=conns, headers=auth)
+                    result = loadgen.wrk(
+                        tools, route, seconds=args.seconds, conns=conns, headers=auth
+                    )
                     out[f"{transport}_c{conns}_rps"] = round(result["rps"], 1)
                     out[f"{transport}_c{conns}_p50_ms"] = result["p50_ms"]
             direct = loadgen.wrk(
@@ -80,11 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     out["http_vs_grpc_throughput_c16"] = round(out["http_c16_rps"] / out["grpc_c16_rps"], 3)
     out["http_p50_c1_ms"] = out["http_c1_p50_ms"]
     out["grpc_p50_c1_ms"] = out["grpc_c1_p50_ms"]
-    out["gateway_overhead_p50_ms"] = round(out["http_c1_p50_ms"] - out["engine_direct_c1_p50_ms"], 3)
+    out["gateway_overhead_p50_ms"] = round(
+        out["http_c1_p50_ms"] - out["engine_direct_c1_p50_ms"], 3
+    )
     out["flag_eval_us"] = flag_eval(FlagSet(services={"workflow_engine": "http:25+shadow"}))
     for transport in ("grpc", "http"):
-        print(f"via {transport}: c1 {out[f'{transport}_c1_rps']} req/s p50 {out[f'{transport}_c1_p50_ms']} ms; "
-              f"c16 {out[f'{transport}_c16_rps']} req/s")  # fmt: skip
+        c1, p50 = out[f"{transport}_c1_rps"], out[f"{transport}_c1_p50_ms"]
+        print(
+            f"via {transport}: c1 {c1} req/s p50 {p50} ms; c16 {out[f'{transport}_c16_rps']} req/s"
+        )
     print(json.dumps(out))
     return 0
 
