@@ -22,6 +22,7 @@ from bridge.errors import BridgeError, Code
 from feature_flags import FlagSet, FlagStore, Rule, Transport
 
 log = logging.getLogger("gateway.rollback")
+LATENCY_CHECK_SECONDS = 0.25
 SERVER_FAULTS = frozenset(
     {Code.UNAVAILABLE, Code.INTERNAL, Code.UNKNOWN, Code.DEADLINE_EXCEEDED, Code.DATA_LOSS}
 )
@@ -49,16 +50,21 @@ class RollbackRecord:
 
 @dataclass
 class _Window:
+    """Calls of the last ``horizon`` seconds, with a running failure count: adding a call
+    and reading the error rate cost O(1) however busy the gateway is."""
+
     calls: deque[tuple[float, bool, float]] = field(default_factory=deque)
     """(monotonic time, failed, seconds)."""
+    failures: int = 0
 
     def add(self, now: float, failed: bool, seconds: float, horizon: float) -> None:
         self.calls.append((now, failed, seconds))
+        self.failures += failed
         while self.calls and self.calls[0][0] < now - horizon:
-            self.calls.popleft()
+            self.failures -= self.calls.popleft()[1]
 
     def error_rate(self) -> float:
-        return sum(failed for _, failed, _ in self.calls) / len(self.calls) if self.calls else 0.0
+        return self.failures / len(self.calls) if self.calls else 0.0
 
     def p99(self) -> float:
         latencies = [seconds for _, failed, seconds in self.calls if not failed]
@@ -81,6 +87,7 @@ class RollbackGuard:
         self.windows: dict[tuple[str, Transport], _Window] = {}
         self.history: deque[RollbackRecord] = deque(maxlen=100)
         self._pending: set[str] = set()
+        self._latency_checked: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def observe(
@@ -102,6 +109,11 @@ class RollbackGuard:
         if rate > t.error_rate:
             calls = len(window.calls)
             return f"HTTP error rate {rate:.0%} over {calls} calls (limit {t.error_rate:.0%})"
+        # Percentiles sort the window: compare them at most every LATENCY_CHECK_SECONDS.
+        now = self.clock()
+        if now - self._latency_checked.get(service, float("-inf")) < LATENCY_CHECK_SECONDS:
+            return None
+        self._latency_checked[service] = now
         baseline = self.windows.get((service, Transport.GRPC))
         if baseline is not None and len(baseline.calls) >= t.min_calls:
             http_p99, grpc_p99 = window.p99(), baseline.p99()
