@@ -72,8 +72,8 @@ def put(path: str, *, status: int = 200, query: Sequence[str] = ()) -> HttpRoute
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UnaryMethod:
-    """One RPC, fully resolved: what both protocol adapters are derived from."""
+class MethodInfo:
+    """One RPC as both sides know it: proto messages, Pydantic models, HTTP route."""
 
     service: str
     """Full proto service name, e.g. ``contract.engine.v1.WorkflowService``."""
@@ -82,15 +82,45 @@ class UnaryMethod:
     response_model: type[BaseModel]
     request_message: type[Message]
     response_message: type[Message]
-    handler: Handler
     http: HttpRoute
-    converter: Converter
-    query_fields: tuple[str, ...]
-    body_fields: tuple[str, ...]
 
     @property
     def grpc_path(self) -> str:
         return f"/{self.service}/{self.name}"
+
+    @property
+    def is_read(self) -> bool:
+        """Reads are safe to retry and to shadow."""
+        return self.http.method == "GET"
+
+    @classmethod
+    def resolve(
+        cls, descriptor: ServiceDescriptor, name: str, model_for: ModelResolver, http: HttpRoute
+    ) -> MethodInfo:
+        proto = descriptor.methods_by_name.get(name)
+        if proto is None:
+            raise ValueError(f"{descriptor.full_name} has no method {name!r}")
+        request_message = message_factory.GetMessageClass(proto.input_type)
+        response_message = message_factory.GetMessageClass(proto.output_type)
+        return cls(
+            service=descriptor.full_name,
+            name=name,
+            request_model=model_for(request_message),
+            response_model=model_for(response_message),
+            request_message=request_message,
+            response_message=response_message,
+            http=http,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnaryMethod(MethodInfo):
+    """One served RPC, fully resolved: what both protocol adapters are derived from."""
+
+    handler: Handler
+    converter: Converter
+    query_fields: tuple[str, ...]
+    body_fields: tuple[str, ...]
 
 
 @dataclass
@@ -108,26 +138,21 @@ class ServiceDefinition:
 
     def unary(self, name: str, handler: Handler, *, http: HttpRoute) -> UnaryMethod:
         proto = self.descriptor.methods_by_name.get(name)
-        if proto is None:
-            raise ValueError(f"{self.name} has no method {name!r}")
-        if proto.client_streaming or proto.server_streaming:
+        if proto is not None and (proto.client_streaming or proto.server_streaming):
             raise ValueError(f"{self.name}/{name} is streaming; declare it with a streaming rpc")
         if any(m.name == name for m in self.methods):
             raise ValueError(f"{self.name}/{name} is declared twice")
-        request_message = message_factory.GetMessageClass(proto.input_type)
-        response_message = message_factory.GetMessageClass(proto.output_type)
-        request_model = self.model_for(request_message)
-        response_model = self.model_for(response_message)
-        self.converter.check(request_model, request_message)
-        self.converter.check(response_model, response_message)
-        query, body = _split_fields(request_model, http, f"{self.name}/{name}")
+        info = MethodInfo.resolve(self.descriptor, name, self.model_for, http)
+        self.converter.check(info.request_model, info.request_message)
+        self.converter.check(info.response_model, info.response_message)
+        query, body = _split_fields(info.request_model, http, f"{self.name}/{name}")
         method = UnaryMethod(
-            service=self.name,
+            service=info.service,
             name=name,
-            request_model=request_model,
-            response_model=response_model,
-            request_message=request_message,
-            response_message=response_message,
+            request_model=info.request_model,
+            response_model=info.response_model,
+            request_message=info.request_message,
+            response_message=info.response_message,
             handler=handler,
             http=http,
             converter=self.converter,

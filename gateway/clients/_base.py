@@ -10,53 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
-from google.protobuf.message import Message
 from pydantic import BaseModel
 
-from bridge.service import HttpRoute
+from bridge.service import MethodInfo
 from contract.binding import model_for
 from contract.routes import route
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Method:
-    """One RPC as a client sees it."""
-
-    service: str
-    name: str
-    request_model: type[BaseModel]
-    response_model: type[BaseModel]
-    request_message: type[Message]
-    response_message: type[Message]
-    http: HttpRoute
-
-    @property
-    def grpc_path(self) -> str:
-        return f"/{self.service}/{self.name}"
-
-    @property
-    def is_read(self) -> bool:
-        """Reads are safe to retry and to shadow."""
-        return self.http.method == "GET"
+Method = MethodInfo
+"""One RPC as a client sees it (the bridge's MethodInfo)."""
 
 
 def methods_of(descriptor: ServiceDescriptor) -> dict[str, Method]:
-    out = {}
-    for proto in descriptor.methods:
-        request_message = message_factory.GetMessageClass(proto.input_type)
-        response_message = message_factory.GetMessageClass(proto.output_type)
-        out[proto.name] = Method(
-            service=descriptor.full_name,
-            name=proto.name,
-            request_model=model_for(request_message),
-            response_model=model_for(response_message),
-            request_message=request_message,
-            response_message=response_message,
-            http=route(descriptor.full_name, proto.name),
+    return {
+        proto.name: MethodInfo.resolve(
+            descriptor, proto.name, model_for, route(descriptor.full_name, proto.name)
         )
-    return out
+        for proto in descriptor.methods
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
