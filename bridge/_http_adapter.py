@@ -85,17 +85,7 @@ def build_http_app(
     async def metrics_route() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = HTTP_TO_CODE.get(exc.status_code, Code.UNKNOWN)
-        if exc.status_code == 405:
-            code = Code.UNIMPLEMENTED
-        error = error_for(code, str(exc.detail))
-        return error_response(error, request.headers.get(REQUEST_ID), status=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return error_response(InvalidArgument(str(exc)), request.headers.get(REQUEST_ID))
+    install_error_handlers(app)
 
     if cors_origins:
         app.add_middleware(
@@ -122,6 +112,22 @@ class _DirectRoute(APIRoute):
 
     def get_route_handler(self):  # type: ignore[no-untyped-def]
         return self.endpoint
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Routing errors (unknown path, wrong method) in the same envelope as handler errors."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = HTTP_TO_CODE.get(exc.status_code, Code.UNKNOWN)
+        if exc.status_code == 405:
+            code = Code.UNIMPLEMENTED
+        error = error_for(code, str(exc.detail))
+        return error_response(error, request.headers.get(REQUEST_ID), status=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(InvalidArgument(str(exc)), request.headers.get(REQUEST_ID))
 
 
 def route_order(path: str) -> tuple[tuple[int, str], ...]:

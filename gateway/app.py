@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from bridge.converter import FieldViolation, violations_from_validation_error
 from bridge.errors import BridgeError, InvalidArgument
-from bridge.web import error_response, read_json_body
+from bridge.web import error_response, install_error_handlers, read_json_body
 from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
 from gateway.auth import require_admin, user_from_token
@@ -133,6 +133,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="gateway", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    install_error_handlers(app)
     for client_type in (WorkflowClient, TriggerClient):
         for method in client_type.descriptor.methods:
             _add_route(app, client_type, method.name)

@@ -152,6 +152,8 @@ async def test_same_public_answers_on_either_transport_and_the_cutover_report(st
         assert data["shadow"]["matches"] >= 1 and data["shadow"]["mismatches"] == 0
         wrong_admin = await http.get("/admin/cutover", headers={"authorization": "Bearer x"})
         assert wrong_admin.status_code == 401
+        unknown = await http.get("/api/app/nothing-here", headers=token("alice"))
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "NOT_FOUND"
         health = await http.get("/health")
         assert health.status_code == 200 and health.json()["status"] == "SERVING"
         metrics = (await http.get("/metrics")).text
