@@ -27,6 +27,7 @@ from bridge.errors import BridgeError, InvalidArgument
 from bridge.web import error_response, install_error_handlers, read_json_body
 from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
+from gateway import cutover_page
 from gateway.auth import require_admin, user_from_token
 from gateway.clients import (
     CallOptions,
@@ -160,13 +161,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/admin/cutover", tags=["ops"])
     async def cutover(request: Request) -> Response:
+        """The report as JSON, or as a page when a browser asks for HTML."""
+        wants_html = "text/html" in request.headers.get("accept", "")
         try:
             require_admin(settings, request.headers.get("authorization"))
         except BridgeError as exc:
-            return error_response(exc, None)
-        return Response(
-            json.dumps(request.app.state.gateway.cutover()), media_type="application/json"
-        )
+            response = error_response(exc, None)
+            if wants_html and exc.http_status == 401:
+                response.headers["www-authenticate"] = 'Basic realm="cutover"'
+            return response
+        report = request.app.state.gateway.cutover()
+        if wants_html:
+            return Response(cutover_page.render(report), media_type="text/html")
+        return Response(json.dumps(report), media_type="application/json")
 
     return app
 

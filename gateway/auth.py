@@ -6,6 +6,7 @@ and the gateway fills the services' ``user_id`` fields from it.
 
 from __future__ import annotations
 
+import base64
 import hmac
 from typing import Annotated
 
@@ -36,10 +37,19 @@ def user_from_token(settings: GatewaySettings, authorization: str | None) -> str
 
 
 def require_admin(settings: GatewaySettings, authorization: str | None) -> None:
+    """``Bearer <ADMIN_TOKEN>``, or HTTP Basic ``admin:<ADMIN_TOKEN>`` (what a browser sends)."""
     expected = settings.admin_token
     if expected is None:
         raise PermissionDenied("admin routes are closed (no ADMIN_TOKEN configured)")
-    given = (authorization or "").removeprefix("Bearer ").strip()
+    header = authorization or ""
+    given = header.removeprefix("Bearer ").strip()
+    if header.startswith("Basic "):
+        try:
+            user, _, given = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user = ""
+        if user != "admin":
+            raise Unauthenticated("invalid admin credentials")
     if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
         raise Unauthenticated("invalid admin token")
 

@@ -27,3 +27,11 @@ def require_service(name: str, host: str, port: int) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{message} (REQUIRE_SERVICES=1: real services are mandatory here)")
     pytest.skip(f"{message}; set REQUIRE_SERVICES=1 to make this a failure")
+
+
+def require_tool_or_skip(name: str) -> None:
+    """A program the test needs is missing: skip, or fail under REQUIRE_SERVICES=1."""
+    message = f"{name} is not installed"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (REQUIRE_SERVICES=1: .ci/run installs it)")
+    pytest.skip(message)

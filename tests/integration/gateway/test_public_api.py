@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import shutil
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +23,7 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from services.engine.app import Engine
 from services.engine.settings import EngineSettings
+from tests.conftest import require_tool_or_skip
 
 SECRET = "test-secret-with-enough-bytes-1234"
 
@@ -164,3 +167,48 @@ async def test_same_public_answers_on_either_transport_and_the_cutover_report(st
     # The gateway's flag changes went to the shared store (here, a file), audited.
     audit = (stack.flags_path.parent / "flags.json.audit.jsonl").read_text().splitlines()
     assert len(audit) == 3
+
+
+async def test_cutover_page_in_a_real_browser(stack: Stack, tmp_path: Path) -> None:
+    browser = shutil.which("chromium")
+    if browser is None:
+        require_tool_or_skip("chromium (Debian package chromium)")
+    assert browser is not None
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        wid = (await http.post("/api/app/workflows", json=WORKFLOW, headers=token("alice"))).json()[
+            "workflow"
+        ]["id"]
+        await stack.set_flags(workflow_engine="http+shadow")
+        for _ in range(3):
+            await http.get(f"/api/app/workflows/{wid}", headers=token("alice"))
+        await stack.app.state.gateway.router.settle()
+        report = (
+            await http.get("/admin/cutover", headers={"authorization": "Bearer admin-1"})
+        ).json()
+        challenge = await http.get("/admin/cutover", headers={"accept": "text/html"})
+        assert challenge.status_code == 401 and challenge.headers["www-authenticate"].startswith(
+            "Basic"
+        )
+    url = stack.url.replace("http://", "http://admin:admin-1@") + "/admin/cutover"
+    process = await asyncio.create_subprocess_exec(
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    dom, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    page = dom.decode()
+    assert "<h1>Cut-over</h1>" in page, page[:500]
+
+    def cell(row_id: str, column: int) -> str:
+        match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', page)
+        assert match is not None, f"row {row_id} missing"
+        return str(re.findall(r"<td>(.*?)</td>", match.group(1))[column])
+
+    expected = {(c["method"], c["protocol"]): c["count"] for c in report["calls"]}
+    assert expected[("GetWorkflow", "http")] == 3
+    for (method, protocol), count in expected.items():
+        assert cell(f"calls-{method}-{protocol}", 2) == str(count)
+    assert cell("rule-workflow_engine", 1) == "http+shadow"
+    shown = re.search(r'id="shadow-matches">(\d+)<', page)
+    assert shown is not None and int(shown.group(1)) == report["shadow"]["matches"] == 3
