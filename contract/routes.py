@@ -24,6 +24,7 @@ ROUTES: dict[str, HttpRoute] = {
     f"{TRIGGERS}/DeleteTrigger": delete("/v1/triggers/{trigger_id}"),
     f"{TRIGGERS}/FireTrigger": post("/v1/triggers/{trigger_id}/fire", status=202),
     f"{TRIGGERS}/ListTriggerEvents": get("/v1/triggers/{trigger_id}/events"),
+    f"{TRIGGERS}/FireWebhook": post("/v1/webhooks/{trigger_id}", status=202),
 }
 
 

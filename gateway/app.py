@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from bridge.converter import FieldViolation, violations_from_validation_error
 from bridge.errors import BridgeError, InvalidArgument
 from bridge.web import error_response, install_error_handlers, read_json_body
+from contract.models import FireWebhookRequest
 from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
 from gateway import cutover_page
@@ -44,6 +45,8 @@ from gateway.routing import RoutedTransport
 from gateway.settings import GatewaySettings
 
 MAX_BODY = 4 * 1024 * 1024
+PUBLIC_ONLY = frozenset({"FireWebhook"})
+"""RPCs reached only through the public (token-less) webhook entry."""
 
 
 class Gateway:
@@ -137,7 +140,35 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     for client_type in (WorkflowClient, TriggerClient):
         for method in client_type.descriptor.methods:
-            _add_route(app, client_type, method.name)
+            if method.name not in PUBLIC_ONLY:
+                _add_route(app, client_type, method.name)
+
+    @app.post("/api/public/webhooks/{trigger_id}", status_code=202, tags=["public"])
+    async def webhook(trigger_id: str, request: Request) -> Response:
+        """A webhook call from outside: no user token; the trigger id is the secret."""
+        gateway: Gateway = request.app.state.gateway
+        code = "OK"
+        try:
+            payload = await read_json_body(request, MAX_BODY)
+            try:
+                call = FireWebhookRequest(trigger_id=trigger_id, payload=payload)
+            except ValidationError as exc:
+                raise InvalidArgument.from_violations(
+                    violations_from_validation_error(exc)
+                ) from None
+            client = next(c for c in gateway.clients if isinstance(c, TriggerClient))
+            options = CallOptions(
+                request_id=request.headers.get("x-request-id"),
+                idempotency_key=request.headers.get("idempotency-key"),
+                timeout=gateway.settings.call_timeout_seconds,
+            )
+            result = await client.fire_webhook(call, options)
+        except BridgeError as exc:
+            code = exc.code.name
+            return error_response(exc, request.headers.get("x-request-id"))
+        finally:
+            gateway.requests.labels("/api/public/webhooks/{trigger_id}", code).inc()
+        return Response(result.model_dump_json(), status_code=202, media_type="application/json")
 
     @app.get("/health", tags=["ops"])
     async def health(request: Request) -> Response:

@@ -232,6 +232,16 @@ class FireTriggerResponse(ContractModel):
     event: TriggerEvent
 
 
+class FireWebhookRequest(ContractModel):
+    trigger_id: Identifier
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class FireWebhookResponse(ContractModel):
+    execution_id: Identifier
+    event: TriggerEvent
+
+
 class ListTriggerEventsRequest(ContractModel):
     trigger_id: Identifier
     user_id: UserId

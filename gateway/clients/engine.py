@@ -87,6 +87,11 @@ class TriggerClient(ServiceClient):
     ) -> m.FireTriggerResponse:
         return await self._call("FireTrigger", request, options, m.FireTriggerResponse)
 
+    async def fire_webhook(
+        self, request: m.FireWebhookRequest, options: Options = None
+    ) -> m.FireWebhookResponse:
+        return await self._call("FireWebhook", request, options, m.FireWebhookResponse)
+
     async def list_trigger_events(
         self, request: m.ListTriggerEventsRequest, options: Options = None
     ) -> m.ListTriggerEventsResponse:

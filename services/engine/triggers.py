@@ -114,6 +114,21 @@ class TriggerHandlers:
         )
         return m.FireTriggerResponse(execution_id=execution.id, event=event)
 
+    async def fire_webhook(
+        self, req: m.FireWebhookRequest, ctx: CallContext
+    ) -> m.FireWebhookResponse:
+        found = await self.store.find_trigger(req.trigger_id)
+        # Anything but an active webhook trigger answers like a missing one: the id is the
+        # caller's only credential, so nothing about other triggers may leak.
+        if found is None or found[1].type is not m.TriggerType.WEBHOOK:
+            raise NotFound(f"webhook {req.trigger_id!r} not found")
+        user_id, trigger = found
+        fired = await once(
+            self.store, ctx, user_id, m.FireTriggerResponse,
+            lambda: self.fire_trigger(user_id, trigger, req.payload),
+        )  # fmt: skip
+        return m.FireWebhookResponse(execution_id=fired.execution_id, event=fired.event)
+
     async def list_events(
         self, req: m.ListTriggerEventsRequest, ctx: CallContext
     ) -> m.ListTriggerEventsResponse:
@@ -146,6 +161,7 @@ def trigger_service(handlers: TriggerHandlers) -> ServiceDefinition:
         "DeleteTrigger": h.delete,
         "FireTrigger": h.fire,
         "ListTriggerEvents": h.list_events,
+        "FireWebhook": h.fire_webhook,
     }
     service.declare(rpcs, routes=route)
     return service

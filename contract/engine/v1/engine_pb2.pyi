@@ -915,6 +915,52 @@ class FireTriggerResponse(_message.Message):
 Global___FireTriggerResponse: _TypeAlias = FireTriggerResponse  # noqa: Y015
 
 @_typing.final
+class FireWebhookRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRIGGER_ID_FIELD_NUMBER: _builtins.int
+    PAYLOAD_FIELD_NUMBER: _builtins.int
+    trigger_id: _builtins.str
+    @_builtins.property
+    def payload(self) -> _struct_pb2.Struct: ...
+    def __init__(
+        self,
+        *,
+        trigger_id: _builtins.str = ...,
+        payload: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload", "trigger_id", b"trigger_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FireWebhookRequest: _TypeAlias = FireWebhookRequest  # noqa: Y015
+
+@_typing.final
+class FireWebhookResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXECUTION_ID_FIELD_NUMBER: _builtins.int
+    EVENT_FIELD_NUMBER: _builtins.int
+    execution_id: _builtins.str
+    @_builtins.property
+    def event(self) -> _trigger_pb2.TriggerEvent: ...
+    def __init__(
+        self,
+        *,
+        execution_id: _builtins.str = ...,
+        event: _trigger_pb2.TriggerEvent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "execution_id", b"execution_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FireWebhookResponse: _TypeAlias = FireWebhookResponse  # noqa: Y015
+
+@_typing.final
 class ListTriggerEventsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -480,6 +480,11 @@ class TriggerServiceStub:
                 request_serializer=contract_dot_engine_dot_v1_dot_engine__pb2.ListTriggerEventsRequest.SerializeToString,
                 response_deserializer=contract_dot_engine_dot_v1_dot_engine__pb2.ListTriggerEventsResponse.FromString,
                 _registered_method=True)
+        self.FireWebhook = channel.unary_unary(
+                '/contract.engine.v1.TriggerService/FireWebhook',
+                request_serializer=contract_dot_engine_dot_v1_dot_engine__pb2.FireWebhookRequest.SerializeToString,
+                response_deserializer=contract_dot_engine_dot_v1_dot_engine__pb2.FireWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class TriggerServiceServicer:
@@ -521,6 +526,15 @@ class TriggerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FireWebhook(self, request, context):
+        """A webhook call from outside: the trigger is found by its id alone (a 128-bit random
+        secret) and must be an active WEBHOOK trigger; the gateway's public webhook entry
+        calls this. Only callers holding the service token may call it when one is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TriggerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -553,6 +567,11 @@ def add_TriggerServiceServicer_to_server(servicer, server):
                     servicer.ListTriggerEvents,
                     request_deserializer=contract_dot_engine_dot_v1_dot_engine__pb2.ListTriggerEventsRequest.FromString,
                     response_serializer=contract_dot_engine_dot_v1_dot_engine__pb2.ListTriggerEventsResponse.SerializeToString,
+            ),
+            'FireWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.FireWebhook,
+                    request_deserializer=contract_dot_engine_dot_v1_dot_engine__pb2.FireWebhookRequest.FromString,
+                    response_serializer=contract_dot_engine_dot_v1_dot_engine__pb2.FireWebhookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -717,6 +736,33 @@ class TriggerService:
             '/contract.engine.v1.TriggerService/ListTriggerEvents',
             contract_dot_engine_dot_v1_dot_engine__pb2.ListTriggerEventsRequest.SerializeToString,
             contract_dot_engine_dot_v1_dot_engine__pb2.ListTriggerEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FireWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/contract.engine.v1.TriggerService/FireWebhook',
+            contract_dot_engine_dot_v1_dot_engine__pb2.FireWebhookRequest.SerializeToString,
+            contract_dot_engine_dot_v1_dot_engine__pb2.FireWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

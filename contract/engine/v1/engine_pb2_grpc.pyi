@@ -133,6 +133,11 @@ class TriggerServiceStub:
     DeleteTrigger: _grpc.UnaryUnaryMultiCallable[_engine_pb2.DeleteTriggerRequest, _engine_pb2.DeleteTriggerResponse]
     FireTrigger: _grpc.UnaryUnaryMultiCallable[_engine_pb2.FireTriggerRequest, _engine_pb2.FireTriggerResponse]
     ListTriggerEvents: _grpc.UnaryUnaryMultiCallable[_engine_pb2.ListTriggerEventsRequest, _engine_pb2.ListTriggerEventsResponse]
+    FireWebhook: _grpc.UnaryUnaryMultiCallable[_engine_pb2.FireWebhookRequest, _engine_pb2.FireWebhookResponse]
+    """A webhook call from outside: the trigger is found by its id alone (a 128-bit random
+    secret) and must be an active WEBHOOK trigger; the gateway's public webhook entry
+    calls this. Only callers holding the service token may call it when one is set.
+    """
 
 @_typing.type_check_only
 class TriggerServiceAsyncStub(TriggerServiceStub):
@@ -143,6 +148,11 @@ class TriggerServiceAsyncStub(TriggerServiceStub):
     DeleteTrigger: _aio.UnaryUnaryMultiCallable[_engine_pb2.DeleteTriggerRequest, _engine_pb2.DeleteTriggerResponse]  # type: ignore[assignment]
     FireTrigger: _aio.UnaryUnaryMultiCallable[_engine_pb2.FireTriggerRequest, _engine_pb2.FireTriggerResponse]  # type: ignore[assignment]
     ListTriggerEvents: _aio.UnaryUnaryMultiCallable[_engine_pb2.ListTriggerEventsRequest, _engine_pb2.ListTriggerEventsResponse]  # type: ignore[assignment]
+    FireWebhook: _aio.UnaryUnaryMultiCallable[_engine_pb2.FireWebhookRequest, _engine_pb2.FireWebhookResponse]  # type: ignore[assignment]
+    """A webhook call from outside: the trigger is found by its id alone (a 128-bit random
+    secret) and must be an active WEBHOOK trigger; the gateway's public webhook entry
+    calls this. Only callers holding the service token may call it when one is set.
+    """
 
 class TriggerServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -186,5 +196,16 @@ class TriggerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _engine_pb2.ListTriggerEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_engine_pb2.ListTriggerEventsResponse, _abc.Awaitable[_engine_pb2.ListTriggerEventsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FireWebhook(
+        self,
+        request: _engine_pb2.FireWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_engine_pb2.FireWebhookResponse, _abc.Awaitable[_engine_pb2.FireWebhookResponse]]:
+        """A webhook call from outside: the trigger is found by its id alone (a 128-bit random
+        secret) and must be an active WEBHOOK trigger; the gateway's public webhook entry
+        calls this. Only callers holding the service token may call it when one is set.
+        """
 
 def add_TriggerServiceServicer_to_server(servicer: TriggerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

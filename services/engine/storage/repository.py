@@ -385,6 +385,12 @@ class EngineStore:
             )
             return None if row is None else self._trigger(row)
 
+    async def find_trigger(self, trigger_id: str) -> tuple[str, m.Trigger] | None:
+        """A trigger by id alone, with its owner (for webhook calls from outside)."""
+        async with self.session() as session:
+            row = await session.scalar(select(TriggerRow).where(TriggerRow.id == trigger_id))
+            return None if row is None else (row.user_id, self._trigger(row))
+
     async def list_triggers(
         self, user_id: str, *, workflow_id: str | None, limit: int, offset: int
     ) -> tuple[list[m.Trigger], int]:

@@ -444,3 +444,40 @@ async def test_invalid_input_names_the_field_and_writes_nothing(
         "/v1/workflows", params={"user_id": "u1", "active_only": "false"}
     )
     assert listed.json()["total_count"] == 0
+
+
+async def test_webhook_fires_by_trigger_id_alone(engine: Clients) -> None:
+    wid = await create(engine)
+    hook = (
+        await engine.http.post(
+            "/v1/triggers", json={"user_id": "u1", "workflow_id": wid, "type": "WEBHOOK"}
+        )
+    ).json()["trigger"]["id"]
+    manual = (
+        await engine.http.post(
+            "/v1/triggers", json={"user_id": "u1", "workflow_id": wid, "type": "MANUAL"}
+        )
+    ).json()["trigger"]["id"]
+    fired = await engine.http.post(f"/v1/webhooks/{hook}", json={"payload": {"n": 5}})
+    assert fired.status_code == 202
+    execution = await wait_final(engine, fired.json()["execution_id"])
+    assert (
+        execution.run_data["set"].output["double"] == 10
+        and execution.mode is m.ExecutionMode.WEBHOOK
+    )
+    over_grpc = await engine.triggers.FireWebhook(
+        engine_pb2.FireWebhookRequest(trigger_id=hook, payload={"n": 1})
+    )
+    assert over_grpc.event.trigger_id == hook
+    for not_a_webhook in (manual, "tr_unknown"):
+        refused = await engine.http.post(f"/v1/webhooks/{not_a_webhook}", json={})
+        assert (
+            refused.status_code == 404
+            and refused.json()["error"]["message"] == f"webhook {not_a_webhook!r} not found"
+        )
+    await engine.http.patch(f"/v1/workflows/{wid}", json={"user_id": "u1", "active": False})
+    inactive = await engine.http.post(f"/v1/webhooks/{hook}", json={})
+    assert (
+        inactive.status_code == 400
+        and inactive.json()["error"]["details"][0]["reason"] == "WORKFLOW_INACTIVE"
+    )

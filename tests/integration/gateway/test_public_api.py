@@ -212,3 +212,46 @@ async def test_cutover_page_in_a_real_browser(stack: Stack, tmp_path: Path) -> N
     assert cell("rule-workflow_engine", 1) == "http+shadow"
     shown = re.search(r'id="shadow-matches">(\d+)<', page)
     assert shown is not None and int(shown.group(1)) == report["shadow"]["matches"] == 3
+
+
+async def test_public_webhook_needs_no_user_token(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        wid = (await http.post("/api/app/workflows", json=WORKFLOW, headers=token("alice"))).json()[
+            "workflow"
+        ]["id"]
+        created = await http.post(
+            "/api/app/triggers",
+            json={"workflow_id": wid, "type": "WEBHOOK"},
+            headers=token("alice"),
+        )
+        hook = created.json()["trigger"]["id"]
+        fired = await http.post(
+            f"/api/public/webhooks/{hook}",
+            json={"n": 21},
+            headers={"idempotency-key": "delivery-1"},
+        )
+        assert fired.status_code == 202
+        again = await http.post(
+            f"/api/public/webhooks/{hook}",
+            json={"n": 21},
+            headers={"idempotency-key": "delivery-1"},
+        )
+        assert again.json()["execution_id"] == fired.json()["execution_id"], (
+            "a redelivered webhook runs once"
+        )
+        execution_id = fired.json()["execution_id"]
+        for _ in range(200):
+            got = (
+                await http.get(f"/api/app/executions/{execution_id}", headers=token("alice"))
+            ).json()
+            if got["execution"]["status"] == "SUCCESS":
+                break
+            await asyncio.sleep(0.02)
+        assert got["execution"]["run_data"]["set"]["output"]["double"] == 42
+        assert (await http.post("/api/public/webhooks/tr_nope", json={})).status_code == 404
+        not_json = await http.post(f"/api/public/webhooks/{hook}", content=b"[1, 2]")
+        assert not_json.status_code == 400
+        # FireWebhook is not an authenticated app route.
+        assert (
+            await http.post(f"/api/app/webhooks/{hook}", json={}, headers=token("alice"))
+        ).status_code == 404
