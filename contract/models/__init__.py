@@ -5,7 +5,7 @@ pairs them field by field. Wrapper messages (see ``contract.binding.WRAPPERS``) 
 class: their content appears in place (flat ``connections``).
 """
 
-from contract.models._base import MAX_LIST_LIMIT, ContractModel
+from contract.models._base import MAX_LIST_LIMIT, ContractModel, now_ms
 from contract.models.agent import (
     GenerateWorkflowRequest,
     GenerateWorkflowResponse,
@@ -126,4 +126,5 @@ __all__ = [
     "ValidateWorkflowResponse",
     "Workflow",
     "WorkflowSettings",
+    "now_ms",
 ]

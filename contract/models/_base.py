@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -30,6 +31,12 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 EpochMillis = Annotated[int, Field(ge=0, le=2**63 - 1)]
 """A point in time as Unix epoch milliseconds."""
+
+
+def now_ms() -> int:
+    """The current time as an EpochMillis."""
+    return int(time.time() * 1000)
+
 
 Limit = Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT)]
 Offset = Annotated[int, Field(ge=0, le=2**31 - 1)]

@@ -12,19 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 from contract import models as m
+from contract.models import now_ms
 from services.engine.executor import Executor
 from services.engine.storage import EngineStore
 from services.engine.storage.repository import INTERRUPTED
 
 log = logging.getLogger("engine.runs")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class _StoreRecorder:

@@ -10,9 +10,10 @@ from bridge.service import Handler, ServiceDefinition
 from contract import models as m
 from contract.binding import converter, model_for
 from contract.engine.v1 import engine_pb2
+from contract.models import now_ms
 from contract.routes import route
 from services.engine.idempotency import once
-from services.engine.runs import ExecutionManager, now_ms
+from services.engine.runs import ExecutionManager
 from services.engine.storage import EngineStore
 from services.engine.validation import check_trigger_config
 

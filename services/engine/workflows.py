@@ -13,7 +13,7 @@ from contract.binding import converter, model_for
 from contract.engine.v1 import engine_pb2
 from contract.routes import route
 from services.engine.idempotency import once
-from services.engine.runs import ExecutionManager, now_ms
+from services.engine.runs import ExecutionManager
 from services.engine.storage import EngineStore, VersionConflict
 from services.engine.validation import check_runnable
 
@@ -224,4 +224,4 @@ def workflow_service(handlers: WorkflowHandlers) -> ServiceDefinition:
     return service
 
 
-__all__ = ["WorkflowHandlers", "now_ms", "without_credentials", "workflow_service"]
+__all__ = ["WorkflowHandlers", "without_credentials", "workflow_service"]

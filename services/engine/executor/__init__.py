@@ -12,7 +12,6 @@ that, ``on_error: continue`` passes the input on and ``stop`` ends the execution
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from contract.models import (
     NodeRunStatus,
     OnError,
     Workflow,
+    now_ms,
 )
 from services.engine.nodes import Item, NodeContext, NodeError, NodeResult, runner_for
 from services.llm import LLMProvider
@@ -62,10 +62,6 @@ class _Stop(Exception):
     def __init__(self, node_id: str, message: str) -> None:
         super().__init__(message)
         self.node_id, self.message = node_id, message
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 class Executor:
@@ -147,7 +143,7 @@ class _Run:
 
     async def _node(self, node: Node, item: Item) -> None:
         record = NodeRun(
-            node_id=node.id, status=NodeRunStatus.RUNNING, input=item, started_at=_now()
+            node_id=node.id, status=NodeRunStatus.RUNNING, input=item, started_at=now_ms()
         )
         if node.disabled:
             await self._finish(record, NodeRunStatus.SKIPPED, output=item)
@@ -203,7 +199,7 @@ class _Run:
                 "output": output or {},
                 "error": error,
                 "attempts": attempts if status is not NodeRunStatus.SKIPPED else 0,
-                "finished_at": _now(),
+                "finished_at": now_ms(),
             }
         )
         await self.recorder.node_finished(finished)
@@ -236,7 +232,7 @@ class _Run:
             self.group.create_task(self._skipped(node))
 
     async def _skipped(self, node: Node) -> None:
-        now = _now()
+        now = now_ms()
         await self.recorder.node_finished(
             NodeRun(node_id=node.id, status=NodeRunStatus.SKIPPED, started_at=now, finished_at=now)
         )

@@ -8,7 +8,6 @@ version it read, so concurrent updates cannot both win.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from contract import models as m
+from contract.models import now_ms
 from services.engine.storage import db
 from services.engine.storage.tables import (
     ExecutionRow,
@@ -39,10 +39,6 @@ class VersionConflict(Exception):
     def __init__(self, current_version: str) -> None:
         super().__init__(f"current version is {current_version}")
         self.current_version = current_version
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _id(prefix: str) -> str:
