@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -164,13 +165,71 @@ def error_response(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RequestFields:
+    """Where each request field comes from on HTTP (path, query string, JSON body), and
+    the one way to read them into a dict for the request model: used by the bridge's own
+    routes and by apps beside it (the gateway), so both read requests alike."""
+
+    path_params: tuple[str, ...]
+    query_fields: frozenset[str]
+    list_fields: frozenset[str]
+    """Query fields that repeat (``?tags=a&tags=b``)."""
+    body_fields: frozenset[str]
+    has_body: bool
+
+    @classmethod
+    def of(
+        cls,
+        model: type[BaseModel],
+        *,
+        path_params: Iterable[str],
+        query_fields: Iterable[str],
+        body_fields: Iterable[str],
+        has_body: bool,
+    ) -> RequestFields:
+        query = frozenset(query_fields)
+        lists = frozenset(f for f in query if _is_list(model.model_fields[f].annotation))
+        return cls(tuple(path_params), query, lists, frozenset(body_fields), has_body)
+
+    async def read(
+        self, request: Request, limit: int, refuse: Callable[[str], str | None]
+    ) -> dict[str, Any]:
+        """The fields of ``request``; a body key outside ``body_fields`` is refused with
+        the reason ``refuse`` gives (None lets the model judge it)."""
+        data: dict[str, Any] = {}
+        if self.has_body:
+            data = await read_json_body(request, limit)
+            refused = [(f, refuse(f)) for f in sorted(set(data) - self.body_fields)]
+            violations = [_violation(f, reason) for f, reason in refused if reason is not None]
+            if violations:
+                raise InvalidArgument.from_violations(violations)
+        for name in self.path_params:
+            data[name] = request.path_params[name]
+        unknown = sorted(set(request.query_params) - self.query_fields)
+        if unknown:
+            raise InvalidArgument.from_violations(
+                [_violation(f, "unknown query parameter") for f in unknown]
+            )
+        for name in self.query_fields:
+            values = request.query_params.getlist(name)
+            if values:
+                data[name] = values if name in self.list_fields else values[-1]
+        return data
+
+
 def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type: ignore[no-untyped-def]
     model = method.request_model
-    path_params = method.http.path_params
-    query_fields = method.query_fields
-    list_fields = {name for name in query_fields if _is_list(model.model_fields[name].annotation)}
-    body_fields = frozenset(method.body_fields)
-    has_body = method.http.has_body
+    fields = RequestFields.of(
+        model,
+        path_params=method.http.path_params,
+        query_fields=method.query_fields,
+        body_fields=method.body_fields,
+        has_body=method.http.has_body,
+    )
+
+    def in_url(field: str) -> str | None:
+        return "belongs in the URL, not the body" if field in model.model_fields else None
 
     async def endpoint(request: Request) -> Response:
         # One pass over the raw headers (Starlette's Headers.get scans the list each time).
@@ -184,25 +243,7 @@ def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type:
         )
 
         async def decode() -> BaseModel:
-            data: dict[str, Any] = {}
-            if has_body:
-                data = await read_json_body(request, limit)
-                misplaced = sorted(set(data) - body_fields & set(model.model_fields))
-                if misplaced:
-                    raise InvalidArgument.from_violations(
-                        [_violation(f, "belongs in the URL, not the body") for f in misplaced]
-                    )
-            for name in path_params:
-                data[name] = request.path_params[name]
-            unknown = sorted(set(request.query_params) - set(query_fields))
-            if unknown:
-                raise InvalidArgument.from_violations(
-                    [_violation(f, "unknown query parameter") for f in unknown]
-                )
-            for name in query_fields:
-                values = request.query_params.getlist(name)
-                if values:
-                    data[name] = values if name in list_fields else values[-1]
+            data = await fields.read(request, limit, in_url)
             try:
                 return model.model_validate(data)
             except ValidationError as exc:

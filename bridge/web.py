@@ -1,6 +1,11 @@
 """HTTP helpers for apps built beside the bridge (e.g. a gateway): the same error envelope
 and the same bounded JSON body reading as the bridge's own routes."""
 
-from bridge._http_adapter import error_response, install_error_handlers, read_json_body
+from bridge._http_adapter import (
+    RequestFields,
+    error_response,
+    install_error_handlers,
+    read_json_body,
+)
 
-__all__ = ["error_response", "install_error_handlers", "read_json_body"]
+__all__ = ["RequestFields", "error_response", "install_error_handlers", "read_json_body"]

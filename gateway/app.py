@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import typing
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,9 +21,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import ValidationError
 
-from bridge.converter import FieldViolation, violations_from_validation_error
+from bridge.converter import violations_from_validation_error
 from bridge.errors import BridgeError, InvalidArgument
-from bridge.web import error_response, install_error_handlers, read_json_body
+from bridge.web import RequestFields, error_response, install_error_handlers, read_json_body
 from contract.models import FireWebhookRequest
 from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
@@ -232,7 +231,13 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], name: str) -> Non
     fields = set(model.model_fields) - {"user_id"}
     query_fields = (fields - path_params) if not route.has_body else set(route.query)
     body_fields = (fields - path_params - query_fields) if route.has_body else set()
-    list_fields = {f for f in query_fields if _is_list(model.model_fields[f].annotation)}
+    reader = RequestFields.of(
+        model,
+        path_params=route.path_params,
+        query_fields=query_fields,
+        body_fields=body_fields,
+        has_body=route.has_body,
+    )
     path = public_path(method)
 
     async def endpoint(request: Request) -> Response:
@@ -240,23 +245,7 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], name: str) -> Non
         code = "OK"
         try:
             user = user_from_token(gateway.settings, request.headers.get("authorization"))
-            data: dict[str, Any] = {}
-            if route.has_body:
-                data = await read_json_body(request, MAX_BODY)
-                misplaced = sorted(set(data) - body_fields)
-                if misplaced:
-                    raise InvalidArgument.from_violations(
-                        [FieldViolation(f, _why_refused(f)) for f in misplaced]
-                    )
-            for param in path_params:
-                data[param] = request.path_params[param]
-            for key in set(request.query_params):
-                if key not in query_fields:
-                    raise InvalidArgument.from_violations(
-                        [FieldViolation(key, "unknown query parameter")]
-                    )
-                values = request.query_params.getlist(key)
-                data[key] = values if key in list_fields else values[-1]
+            data = await reader.read(request, MAX_BODY, _why_refused)
             data["user_id"] = user
             try:
                 call_request = model.model_validate(data)
@@ -301,12 +290,6 @@ def _why_refused(field: str) -> str:
         if field == "user_id"
         else "unknown field"
     )
-
-
-def _is_list(annotation: Any) -> bool:
-    if typing.get_origin(annotation) is list:
-        return True
-    return any(_is_list(arg) for arg in typing.get_args(annotation))
 
 
 class GatewayServer:
