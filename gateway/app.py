@@ -138,9 +138,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for client_type in (WorkflowClient, TriggerClient):
-        for method in client_type.descriptor.methods:
+        for method in methods_of(client_type.descriptor).values():
             if method.name not in PUBLIC_ONLY:
-                _add_route(app, client_type, method.name)
+                _add_route(app, client_type, method)
 
     @app.post("/api/public/webhooks/{trigger_id}", status_code=202, tags=["public"])
     async def webhook(trigger_id: str, request: Request) -> Response:
@@ -223,8 +223,8 @@ async def _engine_health(gateway: Gateway, protocol: Protocol) -> str:
         return f"unreachable: {type(exc).__name__}"
 
 
-def _add_route(app: FastAPI, client_type: type[ServiceClient], name: str) -> None:
-    method = methods_of(client_type.descriptor)[name]
+def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -> None:
+    name = method.name
     route = method.http
     model = method.request_model
     path_params = set(route.path_params)
