@@ -7,8 +7,11 @@ class: their content appears in place (flat ``connections``).
 
 from contract.models._base import MAX_LIST_LIMIT, ContractModel, now_ms
 from contract.models.agent import (
+    ConversationEventKind,
     GenerateWorkflowRequest,
     GenerateWorkflowResponse,
+    ProcessConversationRequest,
+    ProcessConversationResponse,
     RefineWorkflowRequest,
     RefineWorkflowResponse,
     ValidateWorkflowRequest,
@@ -75,6 +78,7 @@ __all__ = [
     "Connection",
     "Connections",
     "ContractModel",
+    "ConversationEventKind",
     "CreateTriggerRequest",
     "CreateTriggerResponse",
     "CreateWorkflowRequest",
@@ -114,6 +118,8 @@ __all__ = [
     "NodeRunStatus",
     "OnError",
     "Position",
+    "ProcessConversationRequest",
+    "ProcessConversationResponse",
     "RefineWorkflowRequest",
     "RefineWorkflowResponse",
     "RetryPolicy",

@@ -11,6 +11,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -21,6 +22,35 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ConversationEventKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConversationEventKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConversationEventKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONVERSATION_EVENT_KIND_UNSPECIFIED: _ConversationEventKind.ValueType  # 0
+    CONVERSATION_EVENT_KIND_STATUS: _ConversationEventKind.ValueType  # 1
+    """A stage change ("understanding", "planning", "validating"...)."""
+    CONVERSATION_EVENT_KIND_MESSAGE: _ConversationEventKind.ValueType  # 2
+    """Something the assistant says, e.g. a clarifying question."""
+    CONVERSATION_EVENT_KIND_WORKFLOW: _ConversationEventKind.ValueType  # 3
+    """The finished (validated) workflow."""
+    CONVERSATION_EVENT_KIND_STATE: _ConversationEventKind.ValueType  # 4
+    """Last event of a turn: the state to send with the next turn."""
+
+class ConversationEventKind(_ConversationEventKind, metaclass=_ConversationEventKindEnumTypeWrapper): ...
+
+CONVERSATION_EVENT_KIND_UNSPECIFIED: ConversationEventKind.ValueType  # 0
+CONVERSATION_EVENT_KIND_STATUS: ConversationEventKind.ValueType  # 1
+"""A stage change ("understanding", "planning", "validating"...)."""
+CONVERSATION_EVENT_KIND_MESSAGE: ConversationEventKind.ValueType  # 2
+"""Something the assistant says, e.g. a clarifying question."""
+CONVERSATION_EVENT_KIND_WORKFLOW: ConversationEventKind.ValueType  # 3
+"""The finished (validated) workflow."""
+CONVERSATION_EVENT_KIND_STATE: ConversationEventKind.ValueType  # 4
+"""Last event of a turn: the state to send with the next turn."""
+Global___ConversationEventKind: _TypeAlias = ConversationEventKind  # noqa: Y015
 
 @_typing.final
 class GenerateWorkflowRequest(_message.Message):
@@ -234,3 +264,81 @@ class ValidateWorkflowResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ValidateWorkflowResponse: _TypeAlias = ValidateWorkflowResponse  # noqa: Y015
+
+@_typing.final
+class ProcessConversationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    USER_MESSAGE_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    user_message: _builtins.str
+    user_id: _builtins.str
+    """Who is talking (filled by the gateway from the token)."""
+    @_builtins.property
+    def state(self) -> _struct_pb2.Struct:
+        """The `state` of the previous turn's STATE event; absent on the first turn."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        user_message: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        state: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["state", b"state"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id", "state", b"state", "user_id", b"user_id", "user_message", b"user_message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProcessConversationRequest: _TypeAlias = ProcessConversationRequest  # noqa: Y015
+
+@_typing.final
+class ProcessConversationResponse(_message.Message):
+    """One event of a turn's stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    MISSING_INFO_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    kind: Global___ConversationEventKind.ValueType
+    session_id: _builtins.str
+    sequence: _builtins.int
+    """0, 1, 2... within the turn."""
+    stage: _builtins.str
+    text: _builtins.str
+    @_builtins.property
+    def workflow(self) -> _workflow_pb2.Workflow: ...
+    @_builtins.property
+    def missing_info(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def state(self) -> _struct_pb2.Struct: ...
+    def __init__(
+        self,
+        *,
+        kind: Global___ConversationEventKind.ValueType = ...,
+        session_id: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        stage: _builtins.str = ...,
+        text: _builtins.str = ...,
+        workflow: _workflow_pb2.Workflow | None = ...,
+        missing_info: _abc.Iterable[_builtins.str] | None = ...,
+        state: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["state", b"state", "workflow", b"workflow"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "missing_info", b"missing_info", "sequence", b"sequence", "session_id", b"session_id", "stage", b"stage", "state", b"state", "text", b"text", "workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProcessConversationResponse: _TypeAlias = ProcessConversationResponse  # noqa: Y015

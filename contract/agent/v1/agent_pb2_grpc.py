@@ -181,3 +181,84 @@ class WorkflowAgent:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class ConversationServiceStub:
+    """The agent as one streaming conversation: each call is one turn. The server keeps
+    nothing between turns unless it checkpoints to Redis; the client sends back the
+    `state` of the previous turn's last event.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ProcessConversation = channel.unary_stream(
+                '/contract.agent.v1.ConversationService/ProcessConversation',
+                request_serializer=contract_dot_agent_dot_v1_dot_agent__pb2.ProcessConversationRequest.SerializeToString,
+                response_deserializer=contract_dot_agent_dot_v1_dot_agent__pb2.ProcessConversationResponse.FromString,
+                _registered_method=True)
+
+
+class ConversationServiceServicer:
+    """The agent as one streaming conversation: each call is one turn. The server keeps
+    nothing between turns unless it checkpoints to Redis; the client sends back the
+    `state` of the previous turn's last event.
+    """
+
+    def ProcessConversation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ConversationServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ProcessConversation': grpc.unary_stream_rpc_method_handler(
+                    servicer.ProcessConversation,
+                    request_deserializer=contract_dot_agent_dot_v1_dot_agent__pb2.ProcessConversationRequest.FromString,
+                    response_serializer=contract_dot_agent_dot_v1_dot_agent__pb2.ProcessConversationResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'contract.agent.v1.ConversationService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('contract.agent.v1.ConversationService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ConversationService:
+    """The agent as one streaming conversation: each call is one turn. The server keeps
+    nothing between turns unless it checkpoints to Redis; the client sends back the
+    `state` of the previous turn's last event.
+    """
+
+    @staticmethod
+    def ProcessConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/contract.agent.v1.ConversationService/ProcessConversation',
+            contract_dot_agent_dot_v1_dot_agent__pb2.ProcessConversationRequest.SerializeToString,
+            contract_dot_agent_dot_v1_dot_agent__pb2.ProcessConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -67,3 +67,40 @@ class WorkflowAgentServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_agent_pb2.ValidateWorkflowResponse, _abc.Awaitable[_agent_pb2.ValidateWorkflowResponse]]: ...
 
 def add_WorkflowAgentServicer_to_server(servicer: WorkflowAgentServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class ConversationServiceStub:
+    """The agent as one streaming conversation: each call is one turn. The server keeps
+    nothing between turns unless it checkpoints to Redis; the client sends back the
+    `state` of the previous turn's last event.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> ConversationServiceAsyncStub: ...
+    ProcessConversation: _grpc.UnaryStreamMultiCallable[_agent_pb2.ProcessConversationRequest, _agent_pb2.ProcessConversationResponse]
+
+@_typing.type_check_only
+class ConversationServiceAsyncStub(ConversationServiceStub):
+    """The agent as one streaming conversation: each call is one turn. The server keeps
+    nothing between turns unless it checkpoints to Redis; the client sends back the
+    `state` of the previous turn's last event.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    ProcessConversation: _aio.UnaryStreamMultiCallable[_agent_pb2.ProcessConversationRequest, _agent_pb2.ProcessConversationResponse]  # type: ignore[assignment]
+
+class ConversationServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The agent as one streaming conversation: each call is one turn. The server keeps
+    nothing between turns unless it checkpoints to Redis; the client sends back the
+    `state` of the previous turn's last event.
+    """
+
+    @_abc_1.abstractmethod
+    def ProcessConversation(
+        self,
+        request: _agent_pb2.ProcessConversationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_agent_pb2.ProcessConversationResponse], _abc.AsyncIterator[_agent_pb2.ProcessConversationResponse]]: ...
+
+def add_ConversationServiceServicer_to_server(servicer: ConversationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
