@@ -3,8 +3,12 @@ and the agent (which generates and validates them), so what one makes the other 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cronsim import CronSim, CronSimError
 
 from contract.models import Node
 
@@ -110,13 +114,84 @@ def get_spec(type_name: str) -> NodeSpec | None:
 
 def missing_parameters(node: Node) -> list[str]:
     """Required parameters the node lacks (or leaves blank)."""
-    spec = get_spec(node.type)
+    return _missing(node.type, node.subtype, node.parameters)
+
+
+def _missing(type_name: str, subtype: str | None, parameters: Mapping[str, str]) -> list[str]:
+    spec = get_spec(type_name)
     if spec is None:
         return []
-    needed = [*spec.required, *spec.required_by_subtype.get(node.subtype or "", ())]
-    missing = [name for name in needed if not node.parameters.get(name, "").strip()]
-    if spec.type == "TRANSFORM" and not (
-        node.parameters.get("fields") or node.parameters.get("target")
-    ):
+    needed = [*spec.required, *spec.required_by_subtype.get(subtype or "", ())]
+    missing = [name for name in needed if not str(parameters.get(name, "")).strip()]
+    if spec.type == "TRANSFORM" and not (parameters.get("fields") or parameters.get("target")):
         missing.append("target")
     return missing
+
+
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
+
+Problem = tuple[str, str]
+"""(field path below the node, message), e.g. ``("parameters.url", "required by ...")``."""
+
+
+def node_problems(
+    type_name: str, subtype: str | None, parameters: Mapping[str, str]
+) -> list[Problem]:
+    """What keeps a node from running: unknown type or subtype, missing required
+    parameters, and literal parameter values the node cannot use (templated values,
+    ``{{ ... }}``, are only known at run time and are not judged here)."""
+    spec = get_spec(type_name)
+    if spec is None:
+        known = ", ".join(sorted(CATALOG))
+        return [("type", f"unknown node type {type_name!r} (known: {known})")]
+    problems: list[Problem] = []
+    if subtype is not None and spec.subtypes and subtype not in spec.subtypes:
+        problems.append(
+            ("subtype", f"{spec.type} has no subtype {subtype!r} "
+                        f"(one of {', '.join(sorted(spec.subtypes))})")
+        )  # fmt: skip
+    problems.extend(
+        (f"parameters.{name}", f"required by {spec.type}")
+        for name in _missing(type_name, subtype, parameters)
+    )
+    for name, value in parameters.items():
+        message = _bad_value(spec.type, subtype, name, str(value))
+        if message is not None:
+            problems.append((f"parameters.{name}", message))
+    return problems
+
+
+def _bad_value(type_name: str, subtype: str | None, name: str, value: str) -> str | None:
+    if "{{" in value or not value.strip():
+        return None
+    key = (type_name, name)
+    if key == ("CONDITION", "operator") and value not in CONDITION_OPERATORS:
+        return f"unknown operator {value!r} (one of {', '.join(sorted(CONDITION_OPERATORS))})"
+    if key in {("WAIT", "seconds"), ("HTTP_REQUEST", "timeout_s")}:
+        try:
+            number = float(value)
+        except ValueError:
+            return f"must be a number of seconds, got {value!r}"
+        return None if 0 <= number <= 86400 else f"must be between 0 and 86400, got {value}"
+    if key == ("HTTP_REQUEST", "method") and value.upper() not in HTTP_METHODS:
+        return f"unsupported method {value!r} (one of {', '.join(sorted(HTTP_METHODS))})"
+    if key == ("HTTP_REQUEST", "url") and not value.startswith(("http://", "https://")):
+        return f"must be an http:// or https:// URL, got {value!r}"
+    if key in {("HTTP_REQUEST", "headers"), ("TRANSFORM", "fields")}:
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return "must be a JSON object"
+        return None if isinstance(parsed, dict) else "must be a JSON object"
+    if key == ("AI", "temperature"):
+        try:
+            number = float(value)
+        except ValueError:
+            return f"must be a number between 0 and 2, got {value!r}"
+        return None if 0 <= number <= 2 else f"must be between 0 and 2, got {value}"
+    if key == ("TRIGGER", "cron") and subtype == "CRON":
+        try:
+            CronSim(value, datetime.now(UTC))
+        except CronSimError as exc:
+            return f"invalid cron expression: {exc}"
+    return None

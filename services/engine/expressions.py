@@ -21,10 +21,26 @@ _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _WHOLE = re.compile(r"^\s*\{\{(.*?)\}\}\s*$", re.S)
 MAX_EXPRESSION = 2000
 
+def unique(values: Any) -> Any:
+    """A list without repeated entries, first occurrence kept (entries compare as JSON, so
+    objects work too); anything that is not a list is returned unchanged."""
+    values = _unwrap(values)
+    if not isinstance(values, list):
+        return values
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        key = json.dumps(_unwrap(value), sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return kept
+
+
 FUNCTIONS = {
     "len": len, "str": str, "int": int, "float": float, "round": round, "abs": abs,
     "min": min, "max": max, "bool": bool, "lower": str.lower, "upper": str.upper,
-    "json": json.dumps,
+    "json": json.dumps, "unique": unique,
 }  # fmt: skip
 
 

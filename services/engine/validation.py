@@ -10,30 +10,17 @@ from cronsim import CronSim, CronSimError
 from bridge.converter import FieldViolation
 from bridge.errors import InvalidArgument
 from contract.models import Node, TriggerType
-from services.catalog import get_spec, missing_parameters
+from services.catalog import node_problems
 
 
 def check_runnable(nodes: Sequence[Node], *, prefix: str = "nodes") -> None:
-    """Every node type is in the catalog and has its required parameters."""
-    violations: list[FieldViolation] = []
-    for index, node in enumerate(nodes):
-        where = f"{prefix}[{index}]"
-        spec = get_spec(node.type)
-        if spec is None:
-            violations.append(FieldViolation(f"{where}.type", f"unknown node type {node.type!r}"))
-            continue
-        if node.subtype is not None and spec.subtypes and node.subtype not in spec.subtypes:
-            violations.append(
-                FieldViolation(
-                    f"{where}.subtype",
-                    f"{node.type} has no subtype {node.subtype!r} "
-                    f"(one of {', '.join(sorted(spec.subtypes))})",
-                )
-            )
-        for name in missing_parameters(node):
-            violations.append(
-                FieldViolation(f"{where}.parameters.{name}", f"required by {node.type}")
-            )
+    """Every node type is in the catalog, has its required parameters, and its literal
+    parameter values are usable (the catalog's checks, shared with the agent)."""
+    violations = [
+        FieldViolation(f"{prefix}[{index}].{path}", message)
+        for index, node in enumerate(nodes)
+        for path, message in node_problems(node.type, node.subtype, node.parameters)
+    ]
     if violations:
         raise InvalidArgument.from_violations(violations)
 

@@ -46,3 +46,9 @@ def test_escapes_and_abuse_are_refused(escape: str) -> None:
 def test_any_input_either_evaluates_or_raises_expression_error(source: str) -> None:
     with contextlib.suppress(ExpressionError):
         evaluate(source, ITEM)
+
+
+def test_unique_keeps_first_occurrences_and_compares_objects_as_json() -> None:
+    item = {"rows": [3, 1, 3, {"a": 1}, {"a": 1}, 2, 1]}
+    assert render("{{ unique($json.rows) }}", item) == [3, 1, {"a": 1}, 2]
+    assert render("{{ unique($json.rows[0]) }}", item) == 3
