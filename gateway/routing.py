@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from bridge.errors import BridgeError, DeadlineExceeded, Unavailable
 from feature_flags import Decider
 from feature_flags import Transport as Protocol
+from gateway.capture import CallRecorder
 from gateway.clients._base import CallOptions, Method, Transport
 from gateway.compare import DEFAULT_IGNORED, differences
 from gateway.rollback import RollbackGuard
@@ -75,8 +76,11 @@ class RoutedTransport:
         shadow_timeout: float = 2.0,
         ignore: frozenset[str] = DEFAULT_IGNORED,
         guard: RollbackGuard | None = None,
+        capture: CallRecorder | None = None,
     ) -> None:
         self.guard = guard
+        self.capture = capture
+        """Records each call (the served protocol's answer) into a corpus when set."""
         self.decider = decider
         self.transports = dict(transports)
         self.flag_names = flag_names
@@ -131,18 +135,27 @@ class RoutedTransport:
         self, chosen: Protocol, method: Method, request: BaseModel, options: CallOptions
     ) -> BaseModel:
         service_of = self.flag_names.get(method.service, method.service)
+        started = time.perf_counter()
         try:
-            result = await self._timed(service_of, chosen, method, request, options)
-        except Unavailable:
-            if not (method.is_read or options.idempotency_key):
-                raise  # a plain write may have been applied: never send it twice
-            chosen = chosen.other
-            log.warning(
-                "falling over to the other protocol", extra={"rpc": method.name, "to": chosen.value}
-            )
-            result = await self._timed(service_of, chosen, method, request, options)
-            self.stats.fallbacks[method.name] += 1
+            try:
+                result = await self._timed(service_of, chosen, method, request, options)
+            except Unavailable:
+                if not (method.is_read or options.idempotency_key):
+                    raise  # a plain write may have been applied: never send it twice
+                chosen = chosen.other
+                log.warning(
+                    "falling over to the other protocol",
+                    extra={"rpc": method.name, "to": chosen.value},
+                )
+                result = await self._timed(service_of, chosen, method, request, options)
+                self.stats.fallbacks[method.name] += 1
+        except BridgeError as exc:
+            if self.capture is not None:
+                self.capture.record(method, request, options, chosen.value, exc, started)
+            raise
         self.stats.calls[(method.name, chosen.value)] += 1
+        if self.capture is not None:
+            self.capture.record(method, request, options, chosen.value, result, started)
         return result
 
     async def _shadow_call(
