@@ -29,6 +29,7 @@ from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
 from gateway import cutover_page
 from gateway.auth import require_admin, user_from_token
+from gateway.capture import open_recorder
 from gateway.clients import (
     CallOptions,
     GrpcTransport,
@@ -66,9 +67,10 @@ class Gateway:
                 p99_ratio=settings.rollback_p99_ratio,
             ),
         )
+        self.capture = open_recorder(settings.capture_path, settings.capture_sample_rate)
         self.router = RoutedTransport(
             Decider(self.flags.current), {Protocol.GRPC: self.grpc, Protocol.HTTP: self.http},
-            guard=self.guard,
+            guard=self.guard, capture=self.capture,
         )  # fmt: skip
         self.clients: list[ServiceClient] = [
             WorkflowClient(self.router),
@@ -84,6 +86,8 @@ class Gateway:
 
     async def close(self) -> None:
         await self.router.aclose()
+        if self.capture is not None:
+            await self.capture.aclose()
         await self.flags.close()
 
     def cutover(self) -> dict[str, Any]:

@@ -33,6 +33,9 @@ class GatewaySettings(BaseSettings):
     rollback_min_calls: int = Field(default=20, ge=1)
     rollback_window_seconds: float = Field(default=30.0, gt=0)
     rollback_p99_ratio: float = Field(default=3.0, gt=1)
+    capture_path: str | None = None
+    """``CAPTURE_PATH``: append sampled service calls to this JSONL corpus (unset: off)."""
+    capture_sample_rate: float = Field(default=1.0, ge=0, le=1)
 
     @field_validator("api_keys", mode="before")
     @classmethod
