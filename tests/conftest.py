@@ -7,6 +7,9 @@ import socket
 
 import pytest
 
+pytest_plugins = ["tests.fakes.llm_servers"]
+"""Suite-wide fixtures: ``fake_openai`` / ``fake_anthropic`` (fake LLM servers on loopback)."""
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 """Set by CI: a test that needs PostgreSQL/Redis fails instead of skipping."""
 

@@ -39,7 +39,8 @@ class Engine:
         url = self.settings.database_url
         self.store = store or create_store(url, data_dir=self.settings.data_dir)
         self.http = httpx.AsyncClient(timeout=self.settings.http_node_timeout_seconds)
-        self.executor = Executor(http=self.http, llm=default_provider())
+        self.llm = default_provider()
+        self.executor = Executor(http=self.http, llm=self.llm)
         self.runs = ExecutionManager(self.store, self.executor)
         self.workflows = WorkflowHandlers(self.store, self.runs)
         self.triggers = TriggerHandlers(self.store, self.runs)
@@ -86,6 +87,7 @@ class Engine:
                 await self._scheduler_task
         await self.runs.shutdown()
         await self.http.aclose()
+        await self.llm.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
