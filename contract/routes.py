@@ -7,6 +7,7 @@ from bridge.service import HttpRoute, delete, get, patch, post
 
 ENGINE = "contract.engine.v1.WorkflowService"
 TRIGGERS = "contract.engine.v1.TriggerService"
+AGENT = "contract.agent.v1.WorkflowAgent"
 
 ROUTES: dict[str, HttpRoute] = {
     f"{ENGINE}/CreateWorkflow": post("/v1/workflows", status=201),
@@ -25,6 +26,10 @@ ROUTES: dict[str, HttpRoute] = {
     f"{TRIGGERS}/FireTrigger": post("/v1/triggers/{trigger_id}/fire", status=202),
     f"{TRIGGERS}/ListTriggerEvents": get("/v1/triggers/{trigger_id}/events"),
     f"{TRIGGERS}/FireWebhook": post("/v1/webhooks/{trigger_id}", status=202),
+    # The agent's routes follow the original plan (literal routes before {workflow_id}).
+    f"{AGENT}/GenerateWorkflow": post("/v1/workflows/generate"),
+    f"{AGENT}/ValidateWorkflow": post("/v1/workflows/validate"),
+    f"{AGENT}/RefineWorkflow": post("/v1/workflows/{workflow_id}/refine"),
 }
 
 
