@@ -1,0 +1,1 @@
+"""Deployment: Terraform for ECS Fargate (infra/terraform) and ``bridgectl lb`` (infra.lb)."""
