@@ -3,16 +3,25 @@
 Each route reads path parameters, query parameters and the JSON body into one dict and
 validates it with the request model (so HTTP and gRPC requests go through the very same
 validation and produce the same field violations). OpenAPI documents the same models.
+
+A server-streaming method answers ``text/event-stream`` (the format is in ``bridge.sse``)
+once its first message is there; a failure before that is an ordinary JSON error
+response. Starlette pulls the next event only after the previous one was handed to
+uvicorn, and uvicorn waits while the socket's write buffer is full, so a slow client
+holds the handler back instead of making the server buffer. A client that disconnects
+stops the stream, and the handler's generator is closed at once.
 """
 
 from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.lowlevel
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,11 +32,14 @@ from pydantic import BaseModel, ValidationError, create_model
 from pydantic.json_schema import models_json_schema
 from pydantic_core import from_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import StreamingResponse
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
-from bridge.context import AUTHORIZATION, REQUEST_ID, build_context, http_timeout
+from bridge import sse
+from bridge.context import AUTHORIZATION, REQUEST_ID, CallContext, build_context, http_timeout
 from bridge.converter import FieldViolation, violations_from_validation_error
-from bridge.dispatch import Dispatcher
+from bridge.dispatch import Dispatcher, MessageStream
 from bridge.errors import (
     HTTP_TO_CODE,
     BridgeError,
@@ -38,7 +50,7 @@ from bridge.errors import (
 )
 from bridge.health import HealthState
 from bridge.metrics import Metrics
-from bridge.service import ServiceDefinition, UnaryMethod
+from bridge.service import ServedMethod, ServerStreamMethod, ServiceDefinition, UnaryMethod
 
 JSON = "application/json"
 
@@ -59,16 +71,17 @@ def build_http_app(
     # Literal segments first: `/v1/workflows/node-templates` must not be swallowed by
     # `/v1/workflows/{workflow_id}` (a bug the original migration shipped).
     for method in sorted(methods, key=lambda m: route_order(m.http.path)):
+        streaming = isinstance(method, ServerStreamMethod)
         app.router.add_api_route(
             method.http.path,
-            _endpoint(method, dispatcher, max_request_bytes),
+            _route_endpoint(method, dispatcher, max_request_bytes),
             methods=[method.http.method],
             status_code=method.http.status,
-            response_model=method.response_model,
+            response_model=None if streaming else method.response_model,
             name=f"{method.service}.{method.name}",
             operation_id=method.name,
             tags=[method.service.rsplit(".", 1)[-1]],
-            summary=f"{method.name} (gRPC {method.grpc_path})",
+            summary=f"{method.name} (gRPC {method.grpc_path}{' stream' if streaming else ''})",
             route_class_override=_DirectRoute,
         )
 
@@ -135,7 +148,7 @@ def route_order(path: str) -> tuple[tuple[int, str], ...]:
     return tuple((1, "") if seg.startswith("{") else (0, seg) for seg in path.split("/"))
 
 
-def check_routes_reachable(app: FastAPI, methods: Sequence[UnaryMethod]) -> None:
+def check_routes_reachable(app: FastAPI, methods: Sequence[ServedMethod]) -> None:
     """Fail start-up if a request to any declared route would be served by another one."""
     problems = []
     for method in methods:
@@ -218,38 +231,23 @@ class RequestFields:
         return data
 
 
-def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type: ignore[no-untyped-def]
-    model = method.request_model
-    fields = RequestFields.of(
-        model,
-        path_params=method.http.path_params,
-        query_fields=method.query_fields,
-        body_fields=method.body_fields,
-        has_body=method.http.has_body,
-    )
+def _route_endpoint(
+    method: ServedMethod, dispatcher: Dispatcher, limit: int
+) -> Callable[[Request], Awaitable[Response]]:
+    if isinstance(method, ServerStreamMethod):
+        return _stream_endpoint(method, dispatcher, limit)  # type: ignore[no-any-return]
+    assert isinstance(method, UnaryMethod)
+    return _endpoint(method, dispatcher, limit)  # type: ignore[no-any-return]
 
-    def in_url(field: str) -> str | None:
-        return "belongs in the URL, not the body" if field in model.model_fields else None
+
+def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type: ignore[no-untyped-def]
+    read = _reader(method, limit)
 
     async def endpoint(request: Request) -> Response:
-        # One pass over the raw headers (Starlette's Headers.get scans the list each time).
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
-        ctx = build_context(
-            protocol="http",
-            service=method.service,
-            method=method.name,
-            headers=headers,
-            timeout=http_timeout(headers),
-        )
+        headers, ctx = _call_context(method, request)
 
         async def decode() -> BaseModel:
-            data = await fields.read(request, limit, in_url)
-            try:
-                return model.model_validate(data)
-            except ValidationError as exc:
-                raise InvalidArgument.from_violations(
-                    violations_from_validation_error(exc)
-                ) from None
+            return await read(request)
 
         def encode(response: BaseModel) -> bytes:
             return response.__pydantic_serializer__.to_json(response)
@@ -267,6 +265,114 @@ def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type:
 
     endpoint.__name__ = method.name
     return endpoint
+
+
+def _stream_endpoint(method: ServerStreamMethod, dispatcher: Dispatcher, limit: int):  # type: ignore[no-untyped-def]
+    read = _reader(method, limit)
+
+    async def endpoint(request: Request) -> Response:
+        headers, ctx = _call_context(method, request)
+
+        async def decode() -> BaseModel:
+            return await read(request)
+
+        def encode(response: BaseModel) -> tuple[str, bytes]:
+            return method.event_name(response), response.__pydantic_serializer__.to_json(response)
+
+        try:
+            stream = await dispatcher.stream(
+                method, ctx, headers.get(AUTHORIZATION), decode, encode
+            )
+        except BridgeError as exc:  # before the first message: an ordinary error response
+            return error_response(exc, ctx.request_id)
+        return EventStreamResponse(
+            _events(stream), status_code=method.http.status, request_id=ctx.request_id
+        )
+
+    endpoint.__name__ = method.name
+    return endpoint
+
+
+async def _events(stream: MessageStream[tuple[str, bytes]]) -> AsyncGenerator[bytes, None]:
+    """The SSE events of a stream: its messages, then ``end`` or ``error``."""
+    sent = 0
+    async with aclosing(stream):
+        try:
+            async for name, data in stream:
+                yield sse.encode_event(name, data, id=sent)
+                sent += 1
+                # Once the client is gone uvicorn's send returns at once; without a
+                # checkpoint a handler that never waits would run to its end unnoticed.
+                await anyio.lowlevel.checkpoint()
+        except BridgeError as exc:  # after the first message: the error as the last event
+            yield sse.error_event(exc.to_http_body())
+            return
+        yield sse.end_event(sent)
+
+
+class EventStreamResponse(StreamingResponse):
+    """``text/event-stream`` whose event generator is closed however the response ends
+    (client gone, server stopping): Starlette cancels its send loop on a disconnect but
+    leaves a generator suspended at ``yield`` to the garbage collector."""
+
+    media_type = sse.MEDIA_TYPE
+
+    def __init__(
+        self, events: AsyncGenerator[bytes, None], *, status_code: int, request_id: str
+    ) -> None:
+        super().__init__(
+            events,
+            status_code=status_code,
+            headers={
+                REQUEST_ID: request_id,
+                "cache-control": "no-cache",
+                "x-accel-buffering": "no",  # proxies (nginx) must not buffer the stream
+            },
+        )
+        self._events = events
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._events.aclose()
+
+
+def _call_context(method: ServedMethod, request: Request) -> tuple[dict[str, str], CallContext]:
+    # One pass over the raw headers (Starlette's Headers.get scans the list each time).
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+    ctx = build_context(
+        protocol="http",
+        service=method.service,
+        method=method.name,
+        headers=headers,
+        timeout=http_timeout(headers),
+    )
+    return headers, ctx
+
+
+def _reader(method: ServedMethod, limit: int) -> Callable[[Request], Awaitable[BaseModel]]:
+    """Request -> validated request model, for one method."""
+    model = method.request_model
+    fields = RequestFields.of(
+        model,
+        path_params=method.http.path_params,
+        query_fields=method.query_fields,
+        body_fields=method.body_fields,
+        has_body=method.http.has_body,
+    )
+
+    def in_url(field: str) -> str | None:
+        return "belongs in the URL, not the body" if field in model.model_fields else None
+
+    async def read(request: Request) -> BaseModel:
+        data = await fields.read(request, limit, in_url)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidArgument.from_violations(violations_from_validation_error(exc)) from None
+
+    return read
 
 
 async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
@@ -315,7 +421,7 @@ def _is_list(annotation: Any) -> bool:
 # -- OpenAPI ---------------------------------------------------------------------------
 
 
-def _openapi(app: FastAPI, methods: Sequence[UnaryMethod]) -> dict[str, Any]:
+def _openapi(app: FastAPI, methods: Sequence[ServedMethod]) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title,
         version=app.version,
@@ -323,12 +429,14 @@ def _openapi(app: FastAPI, methods: Sequence[UnaryMethod]) -> dict[str, Any]:
         description="Every operation is also served over gRPC (see each summary); "
         'errors use the envelope `{"error": {"code", "message", "details"}}`.',
     )
-    extra: dict[UnaryMethod, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {}
+    extra: dict[ServedMethod, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {}
     for method in methods:
         extra[method] = (_body_model(method), _params_model(method))
     models = [m for pair in extra.values() for m in pair if m is not None]
+    streamed = {m.response_model for m in methods if isinstance(m, ServerStreamMethod)}
     _, defs = models_json_schema(
-        [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
+        [*((m, "validation") for m in models), *((m, "serialization") for m in streamed)],
+        ref_template="#/components/schemas/{model}",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in defs.get("$defs", {}).items():
@@ -359,10 +467,56 @@ def _openapi(app: FastAPI, methods: Sequence[UnaryMethod]) -> dict[str, Any]:
         }
         operation["responses"].pop("422", None)
         operation["responses"]["default"] = error
+        if isinstance(method, ServerStreamMethod):
+            operation["responses"][str(method.http.status)] = _stream_response(method)
     return schema
 
 
-def _body_model(method: UnaryMethod) -> type[BaseModel] | None:
+def _stream_response(method: ServerStreamMethod) -> dict[str, Any]:
+    """``text/event-stream`` with one event schema per event type (``itemSchema`` as
+    OpenAPI 3.2 and FastAPI's own SSE routes write it)."""
+
+    def event(name: Any, data: dict[str, Any], *, with_id: bool) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "event": name,
+            "data": {"type": "string", "contentMediaType": JSON, "contentSchema": data},
+        }
+        if with_id:
+            properties["id"] = {"type": "string", "description": "0, 1, 2... in the stream"}
+        return {"type": "object", "required": list(properties), "properties": properties}
+
+    names = method.event_names()
+    name_schema = {"type": "string"} if names is None else {"type": "string", "enum": list(names)}
+    ref = {"$ref": f"#/components/schemas/{method.response_model.__name__}"}
+    end = {
+        "type": "object",
+        "required": ["messages"],
+        "properties": {"messages": {"type": "integer", "minimum": 0}},
+    }
+    return {
+        "description": "A stream of server-sent events: one per message (`event:` is the "
+        "message's `kind`, lower-cased), then `end` (clean end) or `error` (the error "
+        "envelope, for a failure after the first message). A failure before the first "
+        "message is an ordinary JSON error response instead.",
+        "content": {
+            sse.MEDIA_TYPE: {
+                "itemSchema": {
+                    "oneOf": [
+                        event(name_schema, ref, with_id=True),
+                        event(
+                            {"const": sse.ERROR},
+                            {"$ref": "#/components/schemas/ErrorEnvelope"},
+                            with_id=False,
+                        ),
+                        event({"const": sse.END}, end, with_id=False),
+                    ]
+                }
+            }
+        },
+    }
+
+
+def _body_model(method: ServedMethod) -> type[BaseModel] | None:
     if not method.http.has_body:
         return None
     model = method.request_model
@@ -374,7 +528,7 @@ def _body_model(method: UnaryMethod) -> type[BaseModel] | None:
     return create_model(f"{model.__name__}Body", **fields)
 
 
-def _params_model(method: UnaryMethod) -> type[BaseModel] | None:
+def _params_model(method: ServedMethod) -> type[BaseModel] | None:
     names = [*method.http.path_params, *method.query_fields]
     if not names:
         return None

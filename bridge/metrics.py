@@ -29,6 +29,12 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self.stream_messages = Counter(
+            "bridge_stream_messages",
+            "Messages sent on server streams.",
+            ("protocol", "service", "method"),
+            registry=self.registry,
+        )
         self._children: dict[tuple[str, ...], tuple[Any, Any, Any]] = {}
 
     def observe(self, protocol: str, service: str, method: str, code: str, seconds: float) -> None:
@@ -47,6 +53,10 @@ class Metrics:
         if errors is not None:
             errors.inc()
         latency.observe(seconds)
+
+    def observe_stream(self, protocol: str, service: str, method: str, messages: int) -> None:
+        """Once per stream, when it ends (``observe`` has its code and duration)."""
+        self.stream_messages.labels(protocol, service, method).inc(messages)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

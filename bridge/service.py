@@ -5,15 +5,24 @@
     engine.unary("GetWorkflow", handlers.get_workflow,
                  http=get("/v1/workflows/{workflow_id}", query=("user_id",)))
 
+A server-streaming RPC is declared the same way; its handler is an async generator of
+response models (gRPC server stream, SSE over HTTP: see ``bridge/_http_adapter.py``)::
+
+    agent.server_stream("ProcessConversation", handlers.process_conversation,
+                        http=post("/v1/conversations/{session_id}/turns"))
+
 The request and response models come from ``model_for`` (by proto message) and are
 checked field by field against the proto messages when declared, so a drift fails at
-start-up, not on the first call. A handler is ``async def (request, ctx) -> response``.
+start-up, not on the first call. A handler is ``async def (request, ctx) -> response``;
+a streaming handler ``async def (request, ctx) -> AsyncIterator[response]`` (``yield``).
 """
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +35,15 @@ from bridge.context import CallContext
 from bridge.converter import Converter
 
 Handler = Callable[[Any, CallContext], Awaitable[Any]]
+StreamHandler = Callable[[Any, CallContext], AsyncIterator[Any]]
 ModelResolver = Callable[[type[Message]], type[BaseModel]]
 
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+
+EVENT_KIND_FIELD = "kind"
+"""A streamed message with a field of this name names its SSE event by the field's value."""
+RESERVED_EVENTS = frozenset({"error", "end"})
+"""SSE event names the bridge itself uses (the stream's error and its clean end)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +98,8 @@ class MethodInfo:
     request_message: type[Message]
     response_message: type[Message]
     http: HttpRoute
+    server_streaming: bool = False
+    """The RPC answers with a stream of ``response_model`` messages."""
 
     @property
     def grpc_path(self) -> str:
@@ -110,17 +127,50 @@ class MethodInfo:
             request_message=request_message,
             response_message=response_message,
             http=http,
+            server_streaming=proto.server_streaming,
         )
+
+    def event_names(self) -> tuple[str, ...] | None:
+        """Every ``event:`` name the stream can use (None: any, a free-form ``kind``)."""
+        return event_names(self.response_model, str(self.response_message.DESCRIPTOR.name))
+
+    def event_name(self, message: BaseModel) -> str:
+        """The SSE ``event:`` name of one streamed message: the value of its ``kind``
+        field, lower-cased, if the message has one; else the proto message name."""
+        if EVENT_KIND_FIELD not in self.response_model.model_fields:
+            return str(self.response_message.DESCRIPTOR.name)
+        kind = getattr(message, EVENT_KIND_FIELD)
+        name = str(kind.value if isinstance(kind, enum.Enum) else kind).lower()
+        if name in RESERVED_EVENTS or not name or "\n" in name or "\r" in name:
+            raise ValueError(f"{self.name}: {EVENT_KIND_FIELD}={kind!r} is no usable event name")
+        return name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UnaryMethod(MethodInfo):
+class ServedMethod(MethodInfo):
     """One served RPC, fully resolved: what both protocol adapters are derived from."""
 
-    handler: Handler
+    handler: Handler | StreamHandler
     converter: Converter
     query_fields: tuple[str, ...]
     body_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnaryMethod(ServedMethod):
+    """A unary RPC: ``async def (request, ctx) -> response``."""
+
+    handler: Handler
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerStreamMethod(ServedMethod):
+    """A server-streaming RPC: ``async def (request, ctx) -> AsyncIterator[response]``."""
+
+    handler: StreamHandler
+
+
+_M = typing.TypeVar("_M", bound=ServedMethod)
 
 
 @dataclass
@@ -130,29 +180,48 @@ class ServiceDefinition:
     descriptor: ServiceDescriptor
     converter: Converter
     model_for: ModelResolver
-    methods: list[UnaryMethod] = field(default_factory=list)
+    methods: list[ServedMethod] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return str(self.descriptor.full_name)
 
     def unary(self, name: str, handler: Handler, *, http: HttpRoute) -> UnaryMethod:
+        """Declare a unary RPC (a streaming proto method is refused: use ``server_stream``)."""
         proto = self.descriptor.methods_by_name.get(name)
         if proto is not None and (proto.client_streaming or proto.server_streaming):
             raise ValueError(f"{self.name}/{name} is streaming; declare it with a streaming rpc")
+        return self._add(UnaryMethod, name, handler, http)
+
+    def server_stream(
+        self, name: str, handler: StreamHandler, *, http: HttpRoute
+    ) -> ServerStreamMethod:
+        """Declare a server-streaming RPC: gRPC server stream, and SSE over HTTP."""
+        proto = self.descriptor.methods_by_name.get(name)
+        if proto is not None and not (proto.server_streaming and not proto.client_streaming):
+            raise ValueError(
+                f"{self.name}/{name} is not server-streaming; declare it with unary "
+                "(client streaming is not supported)"
+            )
+        return self._add(ServerStreamMethod, name, handler, http)
+
+    def _add(self, kind: type[_M], name: str, handler: Any, http: HttpRoute) -> _M:
         if any(m.name == name for m in self.methods):
             raise ValueError(f"{self.name}/{name} is declared twice")
         info = MethodInfo.resolve(self.descriptor, name, self.model_for, http)
+        if info.server_streaming:
+            _check_event_kind(info, f"{self.name}/{name}")
         self.converter.check(info.request_model, info.request_message)
         self.converter.check(info.response_model, info.response_message)
         query, body = _split_fields(info.request_model, http, f"{self.name}/{name}")
-        method = UnaryMethod(
+        method = kind(
             service=info.service,
             name=name,
             request_model=info.request_model,
             response_model=info.response_model,
             request_message=info.request_message,
             response_message=info.response_message,
+            server_streaming=info.server_streaming,
             handler=handler,
             http=http,
             converter=self.converter,
@@ -174,6 +243,24 @@ class ServiceDefinition:
         missing = sorted(set(self.descriptor.methods_by_name) - {m.name for m in self.methods})
         if missing:
             raise ValueError(f"{self.name}: no declaration for {missing}")
+
+
+def _check_event_kind(info: MethodInfo, where: str) -> None:
+    """A ``kind`` enum must not name an event the bridge reserves (checked at start-up)."""
+    clash = sorted(set(info.event_names() or ()) & RESERVED_EVENTS)
+    if clash:
+        raise ValueError(f"{where}: {EVENT_KIND_FIELD} values {clash} are reserved SSE events")
+
+
+def event_names(model: type[BaseModel], message_name: str) -> tuple[str, ...] | None:
+    """The SSE event names a streamed ``model`` can have (None: any, a free-form ``kind``)."""
+    info = model.model_fields.get(EVENT_KIND_FIELD)
+    if info is None:
+        return (message_name,)
+    for kind in (info.annotation, *typing.get_args(info.annotation)):
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            return tuple(str(m.value).lower() for m in kind)
+    return None
 
 
 def _split_fields(
