@@ -1,0 +1,1 @@
+"""Operator tools built on the gateway's clients: parity replay and rollback drills."""
