@@ -8,6 +8,7 @@ shadows, safe fall-over) with the RollbackGuard watching HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -31,10 +32,12 @@ from gateway import cutover_page
 from gateway.auth import require_admin, user_from_token
 from gateway.capture import open_recorder
 from gateway.clients import (
+    AgentClient,
     CallOptions,
     GrpcTransport,
     HttpTransport,
     Method,
+    MountedTransport,
     TriggerClient,
     WorkflowClient,
 )
@@ -47,6 +50,15 @@ from gateway.settings import GatewaySettings
 MAX_BODY = 4 * 1024 * 1024
 PUBLIC_ONLY = frozenset({"FireWebhook"})
 """RPCs reached only through the public (token-less) webhook entry."""
+ENGINE_PACKAGE = "contract.engine.v1"
+AGENT_PACKAGE = "contract.agent.v1"
+PUBLIC_CLIENTS: tuple[type[ServiceClient], ...] = (WorkflowClient, TriggerClient, AgentClient)
+PUBLIC_PREFIX = {ENGINE_PACKAGE: "/api/app", AGENT_PACKAGE: "/api/app/agent"}
+"""Where each service's RPCs appear: ``/v1/workflows/generate`` on the agent is
+``/api/app/agent/workflows/generate`` here, ``/v1/workflows`` on the engine
+``/api/app/workflows``."""
+BACKENDS = ("workflow_engine", "workflow_agent")
+"""The services /health reports, by flag name."""
 
 
 class Gateway:
@@ -56,8 +68,16 @@ class Gateway:
         self.settings = settings
         self.flags = open_store(settings.flags_store)
         token = settings.service_token.get_secret_value() if settings.service_token else None
-        self.grpc = GrpcTransport(settings.workflow_engine_grpc, service_token=token)
-        self.http = HttpTransport(settings.workflow_engine_url, service_token=token)
+        # One transport per service and protocol; each protocol's are mounted by proto
+        # package, so the router sees one transport per protocol.
+        self.grpc = MountedTransport("grpc", {
+            ENGINE_PACKAGE: GrpcTransport(settings.workflow_engine_grpc, service_token=token),
+            AGENT_PACKAGE: GrpcTransport(settings.workflow_agent_grpc, service_token=token),
+        })  # fmt: skip
+        self.http = MountedTransport("http", {
+            ENGINE_PACKAGE: HttpTransport(settings.workflow_engine_url, service_token=token),
+            AGENT_PACKAGE: HttpTransport(settings.workflow_agent_url, service_token=token),
+        })  # fmt: skip
         self.guard = RollbackGuard(
             self.flags,
             Thresholds(
@@ -73,8 +93,7 @@ class Gateway:
             guard=self.guard, capture=self.capture,
         )  # fmt: skip
         self.clients: list[ServiceClient] = [
-            WorkflowClient(self.router),
-            TriggerClient(self.router),
+            client_type(self.router) for client_type in PUBLIC_CLIENTS
         ]
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -122,7 +141,8 @@ class Gateway:
 
 
 def public_path(method: Method) -> str:
-    return "/api/app" + method.http.path.removeprefix("/v1")
+    package = method.service.rsplit(".", 1)[0]
+    return PUBLIC_PREFIX[package] + method.http.path.removeprefix("/v1")
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -141,7 +161,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="gateway", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    for client_type in (WorkflowClient, TriggerClient):
+    for client_type in PUBLIC_CLIENTS:
         for method in methods_of(client_type.descriptor).values():
             if method.name not in PUBLIC_ONLY:
                 _add_route(app, client_type, method)
@@ -175,16 +195,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["ops"])
     async def health(request: Request) -> Response:
+        """The gateway and each backend on the protocol its flag uses now: SERVING when
+        all serve, DEGRADED (still 200: the other backend's routes work) when some do,
+        NOT_SERVING (503) when none does."""
         gateway: Gateway = request.app.state.gateway
-        protocol = (
-            Decider(gateway.flags.current).decide("workflow_engine", "health", None).transport
+        decider = Decider(gateway.flags.current)
+        protocols = {name: decider.decide(name, "health", None).transport for name in BACKENDS}
+        states = await asyncio.gather(
+            *(_backend_health(gateway.settings, name, p) for name, p in protocols.items())
         )
-        engine = await _engine_health(gateway, protocol)
-        serving = engine == "SERVING"
-        body = {"status": "SERVING" if serving else "NOT_SERVING",
-                "checks": {f"workflow_engine ({protocol.value})": engine}}  # fmt: skip
+        checks = {f"{name} ({protocols[name].value})": state
+                  for name, state in zip(protocols, states, strict=True)}  # fmt: skip
+        serving = sum(state == "SERVING" for state in states)
+        status = "SERVING" if serving == len(states) else "DEGRADED" if serving else "NOT_SERVING"
         return Response(
-            json.dumps(body), status_code=200 if serving else 503, media_type="application/json"
+            json.dumps({"status": status, "checks": checks}),
+            status_code=503 if status == "NOT_SERVING" else 200,
+            media_type="application/json",
         )
 
     @app.get("/metrics", tags=["ops"])
@@ -212,13 +239,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
-async def _engine_health(gateway: Gateway, protocol: Protocol) -> str:
+async def _backend_health(settings: GatewaySettings, name: str, protocol: Protocol) -> str:
+    url, target = {
+        "workflow_engine": (settings.workflow_engine_url, settings.workflow_engine_grpc),
+        "workflow_agent": (settings.workflow_agent_url, settings.workflow_agent_grpc),
+    }[name]
     try:
         if protocol is Protocol.HTTP:
             async with httpx.AsyncClient(timeout=2) as client:
-                reply = await client.get(gateway.settings.workflow_engine_url + "/health")
+                reply = await client.get(url + "/health")
             return str(reply.json().get("status", "UNKNOWN"))
-        async with grpc.aio.insecure_channel(gateway.settings.workflow_engine_grpc) as channel:
+        async with grpc.aio.insecure_channel(target) as channel:
             status = await health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=2
             )
@@ -232,6 +263,8 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -
     route = method.http
     model = method.request_model
     path_params = set(route.path_params)
+    # Engine requests carry the user as a field; every call carries it in the context.
+    takes_user = "user_id" in model.model_fields
     fields = set(model.model_fields) - {"user_id"}
     query_fields = (fields - path_params) if not route.has_body else set(route.query)
     body_fields = (fields - path_params - query_fields) if route.has_body else set()
@@ -250,7 +283,8 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -
         try:
             user = user_from_token(gateway.settings, request.headers.get("authorization"))
             data = await reader.read(request, MAX_BODY, _why_refused)
-            data["user_id"] = user
+            if takes_user:
+                data["user_id"] = user
             try:
                 call_request = model.model_validate(data)
             except ValidationError as exc:

@@ -18,6 +18,9 @@ class GatewaySettings(BaseSettings):
     workflow_engine_url: str = "http://127.0.0.1:8002"
     """HTTP base URL of the engine, without a version (clients add ``/v1``)."""
     workflow_engine_grpc: str = "127.0.0.1:50050"
+    workflow_agent_url: str = "http://127.0.0.1:8001"
+    """HTTP base URL of the agent, without a version."""
+    workflow_agent_grpc: str = "127.0.0.1:50051"
     flags_store: str | None = None
     """``env`` (default), ``file:<path>`` or ``redis://...``: where TRANSPORT flags live."""
     jwt_secret: SecretStr | None = None

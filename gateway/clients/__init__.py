@@ -4,13 +4,17 @@ from gateway.clients._base import CallOptions, Method, Transport
 from gateway.clients._client import ServiceClient
 from gateway.clients._grpc import GrpcTransport
 from gateway.clients._http import HttpTransport
+from gateway.clients._mounts import MountedTransport
+from gateway.clients.agent import AgentClient
 from gateway.clients.engine import TriggerClient, WorkflowClient
 
 __all__ = [
+    "AgentClient",
     "CallOptions",
     "GrpcTransport",
     "HttpTransport",
     "Method",
+    "MountedTransport",
     "ServiceClient",
     "Transport",
     "TriggerClient",

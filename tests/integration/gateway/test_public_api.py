@@ -18,11 +18,15 @@ import pytest
 import uvicorn
 
 from bridge.settings import BridgeSettings
+from contract.models import CreateWorkflowRequest
 from feature_flags import Rule
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from services.agent.app import Agent
+from services.agent.offline import solvers
 from services.engine.app import Engine
 from services.engine.settings import EngineSettings
+from services.llm import OfflineProvider
 from tests.conftest import require_tool_or_skip
 
 SECRET = "test-secret-with-enough-bytes-1234"
@@ -34,8 +38,9 @@ def token(user: str) -> dict[str, str]:
 
 
 class Stack:
-    def __init__(self, engine: Engine, url: str, app: Any, flags_path: Path) -> None:
-        self.engine, self.url, self.app, self.flags_path = engine, url, app, flags_path
+    def __init__(self, engine: Engine, agent: Agent, url: str, app: Any, flags_path: Path) -> None:
+        self.engine, self.agent, self.url, self.app = engine, agent, url, app
+        self.flags_path = flags_path
 
     async def set_flags(self, **services: str) -> None:
         store = self.app.state.gateway.flags
@@ -49,10 +54,16 @@ class Stack:
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     engine = Engine(EngineSettings(data_dir=tmp_path / "db"), BridgeSettings(port=0, grpc_port=0))
     await engine.server.start()
+    agent = Agent(
+        bridge_settings=BridgeSettings(port=0, grpc_port=0), provider=OfflineProvider(solvers())
+    )
+    await agent.server.start()
     flags_path = tmp_path / "flags.json"
     settings = GatewaySettings(
         workflow_engine_url=engine.server.http_url,
         workflow_engine_grpc=engine.server.grpc_address,
+        workflow_agent_url=agent.server.http_url,
+        workflow_agent_grpc=agent.server.grpc_address,
         flags_store=f"file:{flags_path}",
         jwt_secret=SECRET,
         api_keys={"key-for-bob": "bob"},
@@ -69,10 +80,11 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         if server.started:
             break
         await asyncio.sleep(0.01)
-    yield Stack(engine, url, app, flags_path)
+    yield Stack(engine, agent, url, app, flags_path)
     server.should_exit = True
     await task
     await engine.server.stop(grace=1)
+    await agent.server.stop(grace=1)
 
 
 WORKFLOW = {
@@ -255,3 +267,78 @@ async def test_public_webhook_needs_no_user_token(stack: Stack) -> None:
         assert (
             await http.post(f"/api/app/webhooks/{hook}", json={}, headers=token("alice"))
         ).status_code == 404
+
+
+async def test_agent_routes_generate_validate_refine_then_the_engine_runs_it(stack: Stack) -> None:
+    """The agent behind the gateway on each transport: the same answers, and what it
+    generates is accepted and run by the engine through the same public API."""
+    description = "Wait 1 second and then summarize the input with AI"
+    answers = {}
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        for protocol in ("grpc", "http"):
+            await stack.set_flags(workflow_agent=protocol)
+            reply = await http.post("/api/app/agent/workflows/generate",
+                                    json={"description": description}, headers=token("alice"))  # fmt: skip
+            assert reply.status_code == 200, reply.text
+            answers[protocol] = reply.json()
+        assert answers["grpc"] == answers["http"]
+        generated = answers["http"]
+        assert generated["success"] is True and generated["missing_info"] == []
+        workflow = generated["workflow"]
+        assert [n["type"] for n in workflow["nodes"]] == ["TRIGGER", "WAIT", "AI"]
+        checked = await http.post("/api/app/agent/workflows/validate",
+                                  json={"workflow_data": workflow}, headers=token("alice"))  # fmt: skip
+        assert checked.status_code == 200 and checked.json()["valid"] is True
+        fields = set(CreateWorkflowRequest.model_fields) - {"user_id"}
+        creatable = {k: v for k, v in workflow.items() if k in fields}
+        created = await http.post("/api/app/workflows", json=creatable, headers=token("alice"))
+        assert created.status_code == 201, created.text
+        wid = created.json()["workflow"]["id"]
+        refined = await http.post(
+            f"/api/app/agent/workflows/{wid}/refine",
+            json={
+                "feedback": "rename it to Digest",
+                "original_workflow": created.json()["workflow"],
+            },
+            headers=token("alice"),
+        )
+        assert refined.status_code == 200, refined.text
+        assert refined.json()["changes"] == [
+            f"Renamed the workflow from {workflow['name']!r} to 'Digest'"
+        ]
+        run = await http.post(f"/api/app/workflows/{wid}/execute", json={"trigger_data": {"n": 1}},
+                              headers=token("alice"))  # fmt: skip
+        assert run.status_code == 202
+        execution_id = run.json()["execution_id"]
+        for _ in range(200):
+            got = (
+                await http.get(f"/api/app/executions/{execution_id}", headers=token("alice"))
+            ).json()
+            if got["execution"]["status"] not in {"NEW", "RUNNING"}:
+                break
+            await asyncio.sleep(0.05)
+        assert got["execution"]["status"] == "SUCCESS"
+        # A user_id is never accepted from the caller, on agent routes either.
+        forged = await http.post("/api/app/agent/workflows/generate",
+                                 json={"description": description, "user_id": "bob"}, headers=token("alice"))  # fmt: skip
+        assert (
+            forged.status_code == 400 and forged.json()["error"]["details"][0]["field"] == "user_id"
+        )
+        blank = await http.post("/api/app/agent/workflows/generate", json={"description": "  "},
+                                headers=token("alice"))  # fmt: skip
+        assert (
+            blank.status_code == 400
+            and blank.json()["error"]["details"][0]["field"] == "description"
+        )
+
+
+async def test_health_is_degraded_when_one_backend_is_down(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        assert (await http.get("/health")).json()["status"] == "SERVING"
+        await stack.agent.server.stop(grace=0)
+        health = await http.get("/health")
+        assert health.status_code == 200
+        body = health.json()
+        assert body["status"] == "DEGRADED"
+        assert body["checks"]["workflow_engine (grpc)"] == "SERVING"
+        assert body["checks"]["workflow_agent (grpc)"].startswith("unreachable")
