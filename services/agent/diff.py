@@ -4,6 +4,7 @@ Credential values are never shown; only that they changed."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from contract.models import Node, Workflow
@@ -59,7 +60,9 @@ def _node_changes(old: Node, new: Node) -> list[str]:
         a, b = old.parameters.get(key), new.parameters.get(key)
         if a == b:
             continue
-        if a is None:
+        if _secret(key, a) or _secret(key, b):
+            changes.append(f"Changed {label}: parameters.{key} (value hidden)")
+        elif a is None:
             changes.append(f"Changed {label}: set parameters.{key} = {_show(b)}")
         elif b is None:
             changes.append(f"Changed {label}: removed parameters.{key}")
@@ -70,6 +73,20 @@ def _node_changes(old: Node, new: Node) -> list[str]:
     if old.position != new.position:
         changes.append(f"Moved {label}")
     return changes
+
+
+_SECRET_NAMES = ("password", "secret", "token", "api_key", "apikey", "authorization")
+_SECRET_VALUES = re.compile(
+    r"hooks\.slack\.com/services/|authorization|bearer\s|api[_-]?key|token|password", re.I
+)
+
+
+def _secret(key: str, value: str | None) -> bool:
+    """Parameters whose value is (or holds) a credential: secret-looking names, Slack
+    webhook URLs (the path is the secret), headers carrying authorization."""
+    if value is None:
+        return False
+    return any(word in key.lower() for word in _SECRET_NAMES) or bool(_SECRET_VALUES.search(value))
 
 
 def _dict_changes(prefix: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:

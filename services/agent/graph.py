@@ -14,7 +14,7 @@ never an exception out of the graph.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -71,6 +71,19 @@ class AgentGraph:
         final = await self.graph.ainvoke(state)
         result: dict[str, Any] = final["result"]
         return result
+
+    async def generate_stages(
+        self, description: str, context: Mapping[str, str], preferences: Mapping[str, str]
+    ) -> AsyncIterator[tuple[str, dict[str, Any] | None]]:
+        """``generate`` as it happens: (graph node, None) as each node finishes, then
+        ("respond", result)."""
+        state: AgentState = {
+            "mode": "generate", "text": description, "context": dict(context),
+            "preferences": dict(preferences), "original": None,
+        }  # fmt: skip
+        async for chunk in self.graph.astream(state, stream_mode="updates"):
+            for node, update in chunk.items():
+                yield node, (update or {}).get("result")
 
     async def refine(self, original: Workflow, feedback: str) -> dict[str, Any]:
         state: AgentState = {

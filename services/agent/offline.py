@@ -278,7 +278,8 @@ def _http_node(
         body = f'json({{"to": "{to}", "subject": "Workflow notification", "text": str({source})}})'
         parameters["body"] = f"{{{{ {body} }}}}"
     elif parameters["method"] in {"POST", "PUT", "PATCH"}:
-        parameters["body"] = f"{{{{ json({source}) }}}}"
+        # The whole value, JSON-encoded by the engine (its json() cannot encode $json items).
+        parameters["body"] = f"{{{{ {source} }}}}"
     if kind in {"slack", "email", "store"} or parameters["method"] != "GET":
         parameters["headers"] = json.dumps({"content-type": "application/json"})
     return DraftNode(
@@ -399,7 +400,8 @@ def _apply(draft: Draft, clause: str, task: StructuredTask) -> bool:
         return True
     if _STOP.search(clause):
         for node in draft.nodes:
-            node.on_error = "stop"
+            if canonical(node.type) != "TRIGGER":
+                node.on_error = "stop"
         return True
     if (toggle := _DISABLE.match(clause)) is not None:
         target = _match_ref(draft, toggle.group("ref"))
@@ -441,13 +443,20 @@ _REF_WORDS = {
 }
 
 
+_STOP_WORDS = frozenset(
+    {"the", "a", "an", "and", "to", "of", "for", "with", "step", "node", "url", "change", "set",
+     "use", "make", "it", "its", "this", "that", "one", "endpoint", "method", "switch", "point"}
+)  # fmt: skip
+"""Words of a feedback clause that name no step ("change the URL of the ...")."""
+
+
 def _match_ref(draft: Draft, ref: str) -> DraftNode | None:
     """The node a phrase such as "slack notification" or "Wait 5 min" points at."""
     ref = ref.strip().lower()
     for node in draft.nodes:
         if node.id.lower() == ref or node.name.lower() == ref:
             return node
-    words = set(re.findall(r"[a-z0-9-]+", ref))
+    words = set(re.findall(r"[a-z0-9-]+", ref)) - _STOP_WORDS
     best: tuple[int, DraftNode] | None = None
     for node in reversed(draft.nodes):
         haystack = f"{node.name} {node.id} {node.type}".lower().replace("_", " ")
@@ -465,7 +474,14 @@ def _find(draft: Draft, clause: str, *, prefer: str) -> DraftNode | None:
     if named is not None and canonical(named.type) == prefer:
         return named
     candidates = [n for n in draft.nodes if canonical(n.type) == prefer]
-    return candidates[0] if len(candidates) == 1 else (candidates[-1] if candidates else None)
+    if len(candidates) > 1 and not re.search(r"\bslack\b", clause, re.I):
+        # "the URL" / "use POST" with no step named means the API call, not the notification.
+        candidates = [n for n in candidates if not _is_slack(n)] or candidates
+    return candidates[0] if candidates else None
+
+
+def _is_slack(node: DraftNode) -> bool:
+    return node.id.startswith("slack") or "hooks.slack.com/" in node.parameters.get("url", "")
 
 
 def _remove(draft: Draft, node_id: str) -> None:

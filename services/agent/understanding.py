@@ -27,11 +27,16 @@ _WEBHOOK = re.compile(
     re.I,
 )
 _AT = r"(?:\s+at\s+(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?)?"
+_NOUNS = (
+    r"(?:the\s+)?(?:report|summary|digest|newsletter|update|stats|statistics|numbers|backup|"
+    r"review|meeting|standup|sales|total|revenue|e-?mail)s?\b"
+)
+"""Words after "daily"/"weekly" that make it an adjective ("the weekly report"), not a schedule."""
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _SCHEDULE = re.compile(
     r"\b(?:(?:every|each)\s+(?:(?P<n>\d+)\s+(?P<unit>minutes?|mins?|hours?)|"
     rf"(?P<period>minute|hour|day|morning|evening|night|weekday|week|month|{_DAYS}))s?"
-    rf"|(?P<adverb>hourly|daily|nightly|weekly|monthly|on weekdays)){_AT}"
+    rf"|(?P<adverb>hourly|daily|nightly|weekly|monthly|on weekdays)(?!\s+{_NOUNS})){_AT}"
     r"|\bat\s+(?P<hour2>\d{1,2})(?::(?P<minute2>\d{2}))?\s*(?P<ampm2>am|pm)?"
     r"\s+(?:every day|daily)\b",
     re.I,
@@ -174,7 +179,7 @@ def _trigger(text: str) -> tuple[Trigger, str]:
 
 
 def _cut(text: str, match: re.Match[str]) -> str:
-    return (text[: match.start()] + " , " + text[match.end() :]).strip()
+    return " ".join((text[: match.start()] + " " + text[match.end() :]).split())
 
 
 def _schedule(match: re.Match[str]) -> Trigger:
@@ -242,8 +247,11 @@ def _steps(text: str) -> list[Step]:
     urls: list[str] = []
 
     def hold(match: re.Match[str]) -> str:
-        urls.append(match.group(0).rstrip("."))
-        return f" URL{len(urls) - 1}X "
+        url = match.group(0).rstrip(".")
+        urls.append(url)
+        # A full stop after a URL still ends the sentence ("Fetch https://x/s. If ...").
+        end = "." if len(url) < len(match.group(0)) else ""
+        return f" URL{len(urls) - 1}X{end} "
 
     held = URL.sub(hold, text)
     steps: list[Step] = []
@@ -297,7 +305,16 @@ def _restore(text: str, urls: list[str]) -> str:
     return " ".join(re.sub(r"URL(\d+)X", lambda m: urls[int(m.group(1))], text).split())
 
 
+_LEADING_TRANSFORM = re.compile(
+    r"^(?:then\s+)?(?:extract|compute|calculate|format|convert|map)\b", re.I
+)
+"""A clause that starts by reshaping the data is a transform, whatever it names
+("extract the email" is not an e-mail step)."""
+
+
 def classify(clause: str) -> str | None:
+    if _LEADING_TRANSFORM.search(clause):
+        return "transform"
     for kind, pattern in STEP_PATTERNS:
         if pattern.search(clause):
             return kind
