@@ -8,6 +8,7 @@ from bridge.service import HttpRoute, delete, get, patch, post
 ENGINE = "contract.engine.v1.WorkflowService"
 TRIGGERS = "contract.engine.v1.TriggerService"
 AGENT = "contract.agent.v1.WorkflowAgent"
+CONVERSATIONS = "contract.agent.v1.ConversationService"
 
 ROUTES: dict[str, HttpRoute] = {
     f"{ENGINE}/CreateWorkflow": post("/v1/workflows", status=201),
@@ -30,6 +31,8 @@ ROUTES: dict[str, HttpRoute] = {
     f"{AGENT}/GenerateWorkflow": post("/v1/workflows/generate"),
     f"{AGENT}/ValidateWorkflow": post("/v1/workflows/validate"),
     f"{AGENT}/RefineWorkflow": post("/v1/workflows/{workflow_id}/refine"),
+    # Server stream: SSE over HTTP (one event per message, then `end` or `error`).
+    f"{CONVERSATIONS}/ProcessConversation": post("/v1/conversations/{session_id}/turns"),
 }
 
 

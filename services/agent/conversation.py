@@ -39,7 +39,9 @@ class StateStore(Protocol):
 class RedisStateStore:
     """Conversation checkpoints in Redis, one key per user and session, with a TTL."""
 
-    def __init__(self, redis: Any, *, ttl_seconds: int, prefix: str = "flowbridge:agent:conv") -> None:
+    def __init__(
+        self, redis: Any, *, ttl_seconds: int, prefix: str = "flowbridge:agent:conv"
+    ) -> None:
         self.redis = redis
         self.ttl = ttl_seconds
         self.prefix = prefix
@@ -68,13 +70,20 @@ def read_turn(state: dict[str, Any] | None, message: str) -> tuple[str, dict[str
     answered = False
     for key, value in _ANSWER.findall(message):
         if key in pending or key.endswith(("_url", "_to")):
-            context[key] = value
+            # A URL or an address is one token: "api_url: https://x and ..." answers one.
+            found = URL.search(value)
+            single = key.endswith(("_url", "_to"))
+            context[key] = (
+                found.group(0).rstrip(".") if found else value.split()[0] if single else value
+            )
             answered = True
     open_keys = [k for k in pending if k not in context and k.endswith("_url")]
     urls = [u.rstrip(".") for u in URL.findall(message) if u.rstrip(".") not in context.values()]
     for key in sorted(open_keys, key=lambda k: not k.startswith("slack")):
         slack = [u for u in urls if "hooks.slack.com/" in u]
-        pick = (slack if key.startswith("slack") and slack else [u for u in urls if u not in slack]) or urls
+        pick = (
+            slack if key.startswith("slack") and slack else [u for u in urls if u not in slack]
+        ) or urls
         if pick:
             context[key] = pick[0]
             urls.remove(pick[0])
@@ -148,7 +157,6 @@ _STAGES = {
     "build": "Building the workflow",
     "validate": "Validating",
     "repair": "Repairing what failed validation",
-    "respond": "Done",
 }
 
 

@@ -15,3 +15,5 @@ class AgentSettings(BaseSettings):
     the provider with its errors before the agent answers ``success=false``."""
     redis_url: str | None = None
     """``REDIS_URL``: when set, conversation state is checkpointed there."""
+    agent_conversation_ttl_seconds: int = Field(default=3600, ge=1)
+    """How long a conversation's checkpoint lives in Redis after its last turn."""
