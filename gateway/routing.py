@@ -6,6 +6,12 @@ also go to the other protocol *concurrently*, with their own timeout: the caller
 primary's answer as soon as it is ready, and the comparison happens afterwards. Writes are
 never shadowed. A connection-level failure (UNAVAILABLE) is retried once on the other
 protocol when that is safe: reads, and writes that carry an idempotency key.
+
+Streams (``stream``) follow the flag the same way, but are never shadowed, and fall over
+to the other protocol only for UNAVAILABLE *before their first message* (and only when
+safe, as above): once a message has reached the caller, a failure ends the stream with
+the error; it is never resumed or replayed on the other protocol. The rollback guard
+sees one observation per stream: its error, if any, and the time to its first message.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -34,6 +40,7 @@ FLAG_NAMES = {
     "contract.engine.v1.WorkflowService": "workflow_engine",
     "contract.engine.v1.TriggerService": "workflow_engine",
     "contract.agent.v1.WorkflowAgent": "workflow_agent",
+    "contract.agent.v1.ConversationService": "workflow_agent",
 }
 """Proto service -> the service name flags use (TRANSPORT_WORKFLOW_ENGINE...)."""
 
@@ -110,6 +117,48 @@ class RoutedTransport:
         if shadow is not None:
             self._keep(asyncio.create_task(self._compare(method, result, shadow)))
         return result
+
+    async def stream(
+        self, method: Method, request: BaseModel, options: CallOptions
+    ) -> AsyncGenerator[BaseModel, None]:
+        service = self.flag_names.get(method.service, method.service)
+        chosen = self.decider.decide(service, method.name, options.user_id).transport
+        start = time.perf_counter()
+        error: BaseException | None = None
+        waited: float | None = None  # time to the first message (or to the failure)
+        events = self.transports[chosen].stream(method, request, options)
+        try:
+            try:
+                first = await anext(events)
+            except Unavailable as exc:
+                await events.aclose()
+                if not (method.is_read or options.idempotency_key):
+                    raise
+                if self.guard is not None:
+                    self.guard.observe(service, chosen, exc, time.perf_counter() - start)
+                chosen, start = chosen.other, time.perf_counter()
+                log.warning(
+                    "falling over to the other protocol before the stream's first message",
+                    extra={"rpc": method.name, "to": chosen.value},
+                )
+                events = self.transports[chosen].stream(method, request, options)
+                first = await anext(events)
+                self.stats.fallbacks[method.name] += 1
+            waited = time.perf_counter() - start
+            self.stats.calls[(method.name, chosen.value)] += 1
+            yield first
+            async for item in events:
+                yield item
+        except StopAsyncIteration:
+            self.stats.calls[(method.name, chosen.value)] += 1  # an empty stream
+        except BridgeError as exc:
+            error = exc
+            raise
+        finally:
+            await events.aclose()
+            if self.guard is not None:
+                seconds = waited if waited is not None else time.perf_counter() - start
+                self.guard.observe(service, chosen, error, seconds)
 
     async def _timed(
         self,

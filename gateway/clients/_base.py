@@ -3,10 +3,17 @@
 Transport (protocol)            one call: request model in, response model out,
  ├─ GrpcTransport  (_grpc.py)   BridgeError out on failure (same class for the same
  └─ HttpTransport  (_http.py)   error on both); connection failures are Unavailable.
+
+``Transport.stream`` is the same for a server-streaming RPC: an async generator of
+response models (a gRPC server stream, or SSE over HTTP) that raises the same
+BridgeError on both protocols for a failure before or after the first message. The call
+timeout bounds the whole stream. Close the generator (``aclose``, or ``async with
+contextlib.aclosing(...)``) to stop early: the server's handler is stopped too.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,5 +64,9 @@ class Transport(Protocol):
     name: str
 
     async def call(self, method: Method, request: BaseModel, options: CallOptions) -> BaseModel: ...
+
+    def stream(
+        self, method: Method, request: BaseModel, options: CallOptions
+    ) -> AsyncGenerator[BaseModel, None]: ...
 
     async def aclose(self) -> None: ...
