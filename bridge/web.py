@@ -2,10 +2,19 @@
 and the same bounded JSON body reading as the bridge's own routes."""
 
 from bridge._http_adapter import (
+    EventStreamResponse,
     RequestFields,
     error_response,
     install_error_handlers,
     read_json_body,
 )
+from bridge._http_adapter import _events as sse_events
 
-__all__ = ["RequestFields", "error_response", "install_error_handlers", "read_json_body"]
+__all__ = [
+    "EventStreamResponse",
+    "RequestFields",
+    "error_response",
+    "install_error_handlers",
+    "read_json_body",
+    "sse_events",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import grpc
@@ -20,11 +20,19 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bridge.converter import violations_from_validation_error
+from bridge.dispatch import MessageStream
 from bridge.errors import BridgeError, InvalidArgument
-from bridge.web import RequestFields, error_response, install_error_handlers, read_json_body
+from bridge.web import (
+    EventStreamResponse,
+    RequestFields,
+    error_response,
+    install_error_handlers,
+    read_json_body,
+    sse_events,
+)
 from contract.models import FireWebhookRequest
 from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
@@ -34,6 +42,7 @@ from gateway.capture import open_recorder
 from gateway.clients import (
     AgentClient,
     CallOptions,
+    ConversationClient,
     GrpcTransport,
     HttpTransport,
     Method,
@@ -52,7 +61,12 @@ PUBLIC_ONLY = frozenset({"FireWebhook"})
 """RPCs reached only through the public (token-less) webhook entry."""
 ENGINE_PACKAGE = "contract.engine.v1"
 AGENT_PACKAGE = "contract.agent.v1"
-PUBLIC_CLIENTS: tuple[type[ServiceClient], ...] = (WorkflowClient, TriggerClient, AgentClient)
+PUBLIC_CLIENTS: tuple[type[ServiceClient], ...] = (
+    WorkflowClient,
+    TriggerClient,
+    AgentClient,
+    ConversationClient,
+)
 PUBLIC_PREFIX = {ENGINE_PACKAGE: "/api/app", AGENT_PACKAGE: "/api/app/agent"}
 """Where each service's RPCs appear: ``/v1/workflows/generate`` on the agent is
 ``/api/app/agent/workflows/generate`` here, ``/v1/workflows`` on the engine
@@ -298,6 +312,8 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -
                 idempotency_key=request.headers.get("idempotency-key"),
                 timeout=gateway.settings.call_timeout_seconds,
             )
+            if method.server_streaming:
+                return await _open_stream(client, method, call_request, options)
             result = await client._call(name, call_request, options, method.response_model)
         except BridgeError as exc:
             code = exc.code.name
@@ -319,6 +335,37 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -
         response_model=method.response_model,
         status_code=route.status,
     )
+
+
+async def _open_stream(
+    client: ServiceClient, method: Method, request: BaseModel, options: CallOptions
+) -> Response:
+    """A server stream re-served as SSE. The first message is awaited here, so a failure
+    before it is an ordinary error response; after it, the stream's ``error`` event."""
+    events = client._stream(method.name, request, options, method.response_model)
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        first = None
+    except BaseException:
+        await events.aclose()
+        raise
+
+    async def encoded() -> AsyncGenerator[tuple[str, bytes], None]:
+        async with contextlib.aclosing(events):
+            async for message in events:
+                yield method.event_name(message), message.__pydantic_serializer__.to_json(message)
+
+    head = (
+        ()
+        if first is None
+        else ((method.event_name(first), first.__pydantic_serializer__.to_json(first)),)
+    )
+    stream = MessageStream(encoded(), *head)
+    return EventStreamResponse(
+        sse_events(stream), status_code=method.http.status,
+        request_id=options.request_id or "",
+    )  # fmt: skip
 
 
 def _why_refused(field: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 from contract import models as m
 from contract.agent.v1 import agent_pb2
 from gateway.clients._base import CallOptions
@@ -27,3 +29,13 @@ class AgentClient(ServiceClient):
         self, request: m.ValidateWorkflowRequest, options: Options = None
     ) -> m.ValidateWorkflowResponse:
         return await self._call("ValidateWorkflow", request, options, m.ValidateWorkflowResponse)
+
+
+class ConversationClient(ServiceClient):
+    descriptor = agent_pb2.DESCRIPTOR.services_by_name["ConversationService"]
+
+    def process_conversation(
+        self, request: m.ProcessConversationRequest, options: Options = None
+    ) -> AsyncGenerator[m.ProcessConversationResponse, None]:
+        """One turn, as the events arrive (close the generator to stop early)."""
+        return self._stream("ProcessConversation", request, options, m.ProcessConversationResponse)

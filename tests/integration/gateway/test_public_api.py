@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import shutil
 import socket
@@ -342,3 +343,34 @@ async def test_health_is_degraded_when_one_backend_is_down(stack: Stack) -> None
         assert body["status"] == "DEGRADED"
         assert body["checks"]["workflow_engine (grpc)"] == "SERVING"
         assert body["checks"]["workflow_agent (grpc)"].startswith("unreachable")
+
+
+async def test_conversation_streams_through_the_gateway_on_either_transport(stack: Stack) -> None:
+    """The agent's server stream re-served as SSE: the same events whichever protocol the
+    gateway used, the user from the token, and a bad turn as an ordinary 400."""
+    turns = {}
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        for protocol in ("grpc", "http"):
+            await stack.set_flags(workflow_agent=protocol)
+            events: list[tuple[str, dict[str, Any]]] = []
+            async with http.stream(
+                "POST", "/api/app/agent/conversations/s1/turns",
+                json={"user_message": "Wait 2 seconds then summarize it with AI"},
+                headers=token("alice"),
+            ) as reply:  # fmt: skip
+                assert reply.status_code == 200
+                assert reply.headers["content-type"].startswith("text/event-stream")
+                name = None
+                async for line in reply.aiter_lines():
+                    if line.startswith("event: "):
+                        name = line[7:]
+                    elif line.startswith("data: "):
+                        events.append((name, json.loads(line[6:])))
+            turns[protocol] = events
+        assert turns["grpc"] == turns["http"]
+        names = [name for name, _ in turns["http"]]
+        assert names[0] == "status" and names[-2:] == ["state", "end"]
+        assert "workflow" in names
+        bad = await http.post("/api/app/agent/conversations/s1/turns",
+                              json={"user_message": "hi", "user_id": "bob"}, headers=token("alice"))  # fmt: skip
+        assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "user_id"
