@@ -112,7 +112,8 @@ async def test_two_turns_ask_then_deliver_the_workflow_identically_on_both_proto
     assert workflow is not None
     urls = [n.parameters.get("url") for n in workflow.nodes if n.type == "HTTP_REQUEST"]
     assert urls == ["https://api.example.com/status", "https://hooks.slack.com/services/T/B/X"]
-    assert turns["http"][-1].state["done"] is True
+    final = turns["http"][-1].state
+    assert final is not None and final["done"] is True
 
 
 async def test_bad_turn_is_an_ordinary_error_before_any_event(agent: Agent) -> None:
