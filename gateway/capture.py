@@ -85,6 +85,9 @@ class CallRecord(BaseModel):
     latency_ms: float = Field(ge=0)
     note: str = ""
     """What the call is there to show (hand-made corpora); empty when captured."""
+    unchecked: bool = False
+    """Replay sends ``request`` as it is, without the client's own validation: invalid
+    input a direct caller could send, to see both protocols refuse it the same way."""
 
     @property
     def rpc(self) -> str:

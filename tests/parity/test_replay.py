@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,50 +14,78 @@ from pydantic import BaseModel
 
 from bridge.errors import BridgeError, NotFound
 from bridge.settings import BridgeSettings
+from contract.agent.v1 import agent_pb2
 from contract.engine.v1 import engine_pb2
 from feature_flags import Transport as Protocol
 from gateway.capture import REDACTED, CallRecord, read_corpus
 from gateway.clients import CallOptions, HttpTransport, Method, Transport
 from gateway.clients._base import methods_of
+from services.agent.app import Agent
 from services.engine.app import Engine
 from services.engine.settings import EngineSettings
 from tools.parity.replay import CANDIDATE, CONTROL, Lane, Replay, Targets
 
 HERE = Path(__file__).parent
 ENGINE_CORPUS = HERE / "engine.jsonl"
-ENGINE_SERVICES = [engine_pb2.DESCRIPTOR.services_by_name[n] for n in ("WorkflowService", "TriggerService")]  # fmt: skip
+AGENT_CORPUS = HERE / "agent.jsonl"
+SERVICES = {
+    ENGINE_CORPUS: [engine_pb2.DESCRIPTOR.services_by_name[n] for n in ("WorkflowService", "TriggerService")],
+    AGENT_CORPUS: [agent_pb2.DESCRIPTOR.services_by_name["WorkflowAgent"]],
+}  # fmt: skip
+
+
+@dataclass
+class Stack:
+    engine: Engine
+    agent: Agent
+
+    def targets(self) -> Targets:
+        return Targets.of({
+            "contract.engine.v1": (self.engine.server.grpc_address, self.engine.server.http_url),
+            "contract.agent.v1": (self.agent.server.grpc_address, self.agent.server.http_url),
+        })  # fmt: skip
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    instance = Engine(EngineSettings(data_dir=tmp_path / "db"), BridgeSettings(port=0, grpc_port=0))
-    await instance.server.start()
-    yield instance
-    await instance.server.stop(grace=1)
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    ports = BridgeSettings(port=0, grpc_port=0)
+    engine = Engine(EngineSettings(data_dir=tmp_path / "db"), ports)
+    agent = Agent(bridge_settings=ports)
+    await engine.server.start()
+    await agent.server.start()
+    yield Stack(engine, agent)
+    await agent.server.stop(grace=1)
+    await engine.server.stop(grace=1)
 
 
-def _targets(engine: Engine) -> Targets:
-    return Targets.of({"contract.engine.v1": (engine.server.grpc_address, engine.server.http_url)})
-
-
-def test_the_engine_corpus_covers_every_rpc_with_successes_and_errors() -> None:
-    records = read_corpus(ENGINE_CORPUS)
-    rpcs = {f"{m.service}/{m.name}" for d in ENGINE_SERVICES for m in methods_of(d).values()}
+@pytest.mark.parametrize("corpus", [ENGINE_CORPUS, AGENT_CORPUS], ids=["engine", "agent"])
+def test_each_corpus_covers_every_rpc_of_its_services(corpus: Path) -> None:
+    records = read_corpus(corpus)
+    rpcs = {f"{m.service}/{m.name}" for d in SERVICES[corpus] for m in methods_of(d).values()}
     assert {r.rpc for r in records} == rpcs
     assert {r.rpc for r in records if r.error is None} == rpcs, "every RPC succeeds at least once"
+    codes = {r.error.code for r in records if r.error is not None}
+    assert "INVALID_ARGUMENT" in codes
+    assert any(r.unchecked for r in records), "invalid input a direct caller could send"
+    assert {r.protocol for r in records} == {"grpc", "http"}, "captured through both"
+
+
+def test_the_engine_corpus_has_not_found_permission_and_precondition_cases() -> None:
+    records = read_corpus(ENGINE_CORPUS)
     codes = {r.error.code for r in records if r.error is not None}
     assert {"NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION"} <= codes
     # Permission: another user's record answers NOT_FOUND (never PERMISSION_DENIED).
     denied = [r for r in records if r.user_id == "bob" and r.error is not None]
-    assert denied and {r.error.code for r in denied} == {"NOT_FOUND"}
-    assert {r.protocol for r in records} == {"grpc", "http"}, "captured through both"
+    assert len(denied) >= 4 and {r.error.code for r in denied} == {"NOT_FOUND"}
     text = ENGINE_CORPUS.read_text()
     assert "cred-ping-secret" not in text and REDACTED in text
+    # The agent refined the stored workflow: its credentials were redacted there too.
+    assert "cred-ping-secret" not in AGENT_CORPUS.read_text()
 
 
-async def test_the_corpus_replays_with_no_mismatch_and_can_run_again(engine: Engine) -> None:
-    records = read_corpus(ENGINE_CORPUS)
-    replay = Replay(_targets(engine))
+async def test_the_corpora_replay_with_no_mismatch_and_can_run_again(stack: Stack) -> None:
+    records = [*read_corpus(ENGINE_CORPUS), *read_corpus(AGENT_CORPUS)]
+    replay = Replay(stack.targets())
     try:
         first = await replay.run(records)
         second = await replay.run(records)  # same stack, fresh namespace: still reproducible
@@ -105,9 +134,9 @@ class _TamperedReplay(Replay):
         return super().make_transport(protocol, address)
 
 
-async def test_a_different_answer_is_reported_with_its_path_and_values(engine: Engine) -> None:
+async def test_a_different_answer_is_reported_with_its_path_and_values(stack: Stack) -> None:
     records = read_corpus(ENGINE_CORPUS)
-    replay = _TamperedReplay(_targets(engine))
+    replay = _TamperedReplay(stack.targets())
     try:
         report = await replay.run(records)
     finally:
@@ -144,7 +173,7 @@ def test_lane_namespaces_and_id_mapping() -> None:
     assert back == {"error": {"message": "workflow 'wf_old' of alice"}}
 
 
-async def test_cli_replays_against_running_servers(engine: Engine, tmp_path: Path) -> None:
+async def test_cli_replays_against_running_servers(stack: Stack, tmp_path: Path) -> None:
     async def cli(*args: str) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bridge.cli", "parity", "replay", *args,
@@ -154,11 +183,19 @@ async def test_cli_replays_against_running_servers(engine: Engine, tmp_path: Pat
         assert proc.returncode is not None
         return proc.returncode, (out + err).decode() if proc.returncode else out.decode()
 
-    urls = ["--engine-url", engine.server.http_url, "--engine-grpc", engine.server.grpc_address]
-    code, out = await cli(str(ENGINE_CORPUS), *urls, "--json", "--max-gap", "0.6")
+    urls = [
+        "--engine-url", stack.engine.server.http_url, "--engine-grpc", stack.engine.server.grpc_address,
+        "--agent-url", stack.agent.server.http_url, "--agent-grpc", stack.agent.server.grpc_address,
+    ]  # fmt: skip
+    code, out = await cli(str(ENGINE_CORPUS), str(AGENT_CORPUS), *urls, "--json", "--strict")
     assert code == 0, out
     summary = json.loads(out.strip().splitlines()[-1])
-    assert summary["calls"] == len(read_corpus(ENGINE_CORPUS)) and summary["mismatches"] == 0
+    total = len(read_corpus(ENGINE_CORPUS)) + len(read_corpus(AGENT_CORPUS))
+    assert summary["calls"] == total and summary["mismatches"] == 0 and summary["drifted"] == 0
+    assert {m["rpc"].rsplit("/", 1)[1] for m in summary["methods"]} >= {
+        "GenerateWorkflow",
+        "FireWebhook",
+    }
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"not": "a record"}\n')
     code, out = await cli(str(broken), *urls)

@@ -53,7 +53,8 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Replay CORPUS on gRPC twice (noise) and on HTTP; report per RPC; exit 1 on mismatch."""
-    console = Console(stderr=as_json)
+    # Wide enough for the table even when the output is not a terminal (CI logs).
+    console = Console(stderr=as_json, width=max(Console().width, 140))
     try:
         records = [record for path in corpus for record in read_corpus(path)]
     except (OSError, ValueError) as exc:

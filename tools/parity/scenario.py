@@ -1,8 +1,8 @@
 """Record the committed parity corpus: a scripted session on the gateway with capture on.
 
-    python -m tools.parity.scenario tests/parity/engine.jsonl
+    python -m tools.parity.scenario tests/parity/
 
-Starts an engine and a gateway in this process (loopback, ephemeral ports, a temporary
+Starts an engine, an agent and a gateway in this process (loopback, ephemeral ports, a temporary
 SQLite), with ``CAPTURE_PATH`` set and the engine's flags sending some methods over gRPC
 and the rest over HTTP (so the corpus holds answers of both), then plays the steps below
 through the public API as two users. Each step reaches exactly one service call, so the
@@ -19,6 +19,7 @@ import json
 import re
 import socket
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,25 +27,34 @@ from typing import Any
 
 import httpx
 import uvicorn
+from pydantic import BaseModel
 
+from bridge.errors import BridgeError
 from bridge.settings import BridgeSettings
+from contract.agent.v1 import agent_pb2
+from contract.engine.v1 import engine_pb2
 from gateway.app import create_app
-from gateway.capture import read_corpus
+from gateway.capture import CallRecorder, read_corpus
+from gateway.clients import CallOptions, GrpcTransport
+from gateway.clients._base import methods_of
 from gateway.settings import GatewaySettings
+from services.agent.app import Agent
 from services.engine.app import Engine
 from services.engine.settings import EngineSettings
 
 KEYS = {"alice-key": "alice", "bob-key": "bob"}
 _REF = re.compile(r"\{(\w+)\}")
 FLAGS = {
-    "services": {"workflow_engine": "http"},
-    "methods": {f"workflow_engine/{name}": "grpc" for name in (
-        "GetWorkflow", "ListExecutions", "CancelExecution", "CreateTrigger", "FireWebhook",
-        "ListTriggerEvents")},
+    "services": {"workflow_engine": "http", "workflow_agent": "http"},
+    "methods": {f"{service}/{name}": "grpc" for service, name in (
+        ("workflow_engine", "GetWorkflow"), ("workflow_engine", "ListExecutions"),
+        ("workflow_engine", "CancelExecution"), ("workflow_engine", "CreateTrigger"),
+        ("workflow_engine", "FireWebhook"), ("workflow_engine", "ListTriggerEvents"),
+        ("workflow_agent", "ValidateWorkflow"))},
 }  # fmt: skip
 """Where the recorded calls go: HTTP, with some methods kept on gRPC, so the corpus holds
 answers of both protocols."""
-Refs = dict[str, str]
+Refs = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Step:
     key: str | None = None
     """Idempotency key."""
     status: int = 200
-    save: tuple[str, Callable[[dict[str, Any]], str]] | None = None
+    save: tuple[str, Callable[[dict[str, Any]], Any]] | None = None
     pause: float = 0.0
     """Seconds to wait after the call (executions run in the background)."""
 
@@ -89,12 +99,14 @@ SLOW = {
 UNRUNNABLE = {"name": "Broken", "nodes": [_node("x", "NO_SUCH_NODE", 0)]}
 
 
-def _id(path: str) -> Callable[[dict[str, Any]], str]:
-    def pick(body: dict[str, Any]) -> str:
+def _id(path: str) -> Callable[[dict[str, Any]], Any]:
+    """Keep a value of the answer (``workflow.id``) for later steps."""
+
+    def pick(body: dict[str, Any]) -> Any:
         value: Any = body
         for part in path.split("."):
             value = value[part]
-        return str(value)
+        return value
 
     return pick
 
@@ -106,7 +118,7 @@ STEPS: list[Step] = [
          save=("slow", _id("workflow.id"))),
     Step("invalid input: a node type the engine cannot run", "POST", "/api/app/workflows",
          body=UNRUNNABLE, status=400),
-    Step("read it back", "GET", "/api/app/workflows/{ping}"),
+    Step("read it back", "GET", "/api/app/workflows/{ping}", save=("ping_wf", _id("workflow"))),
     Step("permission: another user's workflow is NOT_FOUND", "GET", "/api/app/workflows/{ping}",
          user="bob", status=404),
     Step("not found", "GET", "/api/app/workflows/wf_does_not_exist", status=404),
@@ -171,9 +183,65 @@ STEPS: list[Step] = [
 ]  # fmt: skip
 
 
+AGENT_STEPS: list[Step] = [
+    Step("generate a workflow from a description", "POST", "/api/app/agent/workflows/generate",
+         body={"description": "When a webhook arrives, fetch https://api.example.com/orders "
+                              "and if the total is over 100, transform it",
+               "user_preferences": {"style": "compact"}},
+         save=("draft", _id("workflow"))),
+    Step("generate: too vague, missing information", "POST", "/api/app/agent/workflows/generate",
+         body={"description": "do something"}),
+    Step("validate the generated workflow", "POST", "/api/app/agent/workflows/validate",
+         body={"workflow_data": "{draft}"}),
+    Step("validate a stored workflow", "POST", "/api/app/agent/workflows/validate",
+         body={"workflow_data": "{ping_wf}"}),
+    Step("invalid input: validate a broken workflow (in-band errors)", "POST",
+         "/api/app/agent/workflows/validate",
+         body={"workflow_data": {"name": "x", "nodes": [{"id": "a", "type": "NO_SUCH_NODE"}],
+                                 "connections": {"a": {"main": [{"node": "ghost"}]}}}}),
+    Step("refine a stored workflow", "POST", "/api/app/agent/workflows/{ping}/refine",
+         body={"feedback": "add a wait of 5 seconds after the start",
+               "original_workflow": "{ping_wf}"}),
+    Step("refine the draft", "POST", "/api/app/agent/workflows/wf_draft/refine",
+         body={"feedback": "rename it to Orders over 100", "original_workflow": "{draft}"}),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A call a direct (internal) caller could make with input the gateway would refuse:
+    sent without client-side validation, recorded ``unchecked``."""
+
+    note: str
+    package: str
+    service: str
+    method: str
+    request: dict[str, Any]
+    user: str | None = "alice"
+
+
+DIRECT: list[Direct] = [
+    Direct("invalid input: a page size of 0", "engine", "WorkflowService", "ListWorkflows",
+           {"user_id": "alice", "limit": 0}),
+    Direct("invalid input: a blank user id", "engine", "TriggerService", "ListTriggers",
+           {"user_id": "   "}),
+    Direct("invalid input: a negative offset", "engine", "WorkflowService", "ListExecutions",
+           {"user_id": "alice", "offset": -1}),
+    Direct("invalid input: an empty description", "agent", "WorkflowAgent", "GenerateWorkflow",
+           {"description": ""}, user=None),
+    Direct("invalid input: a description over 5000 characters", "agent", "WorkflowAgent",
+           "GenerateWorkflow", {"description": "x" * 5001}, user=None),
+]  # fmt: skip
+
+
 def _fill(value: Any, refs: Refs) -> Any:
-    if isinstance(value, str):  # "{ping}" -> an id kept earlier; "{{ $json.n }}" stays
-        return _REF.sub(lambda m: refs.get(m.group(1), m.group(0)), value)
+    """Steps name earlier answers: ``"{ping_wf}"`` alone becomes the kept object, and
+    ``{ping}`` inside a string the kept id; ``{{ $json.n }}`` is left alone."""
+    if isinstance(value, str):
+        whole = _REF.fullmatch(value)
+        if whole is not None and whole.group(1) in refs:
+            return refs[whole.group(1)]
+        return _REF.sub(lambda m: str(refs.get(m.group(1), m.group(0))), value)
     if isinstance(value, dict):
         return {k: _fill(v, refs) for k, v in value.items()}
     if isinstance(value, list):
@@ -187,16 +255,28 @@ def _free_socket() -> socket.socket:
     return sock
 
 
+@dataclass
+class Stack:
+    url: str
+    engine: Engine
+    agent: Agent
+
+
 @contextlib.asynccontextmanager
-async def capturing_stack(tmp: Path, capture: Path, flags: dict[str, Any]) -> AsyncIterator[str]:
-    """Engine + gateway in this process, capture on; yields the gateway's base URL."""
-    engine = Engine(EngineSettings(data_dir=tmp / "db"), BridgeSettings(port=0, grpc_port=0))
+async def capturing_stack(tmp: Path, capture: Path, flags: dict[str, Any]) -> AsyncIterator[Stack]:
+    """Engine, agent and gateway in this process, capture on."""
+    ports = BridgeSettings(port=0, grpc_port=0)
+    engine = Engine(EngineSettings(data_dir=tmp / "db"), ports)
+    agent = Agent(bridge_settings=ports)
     await engine.server.start()
+    await agent.server.start()
     flags_file = tmp / "flags.json"
     flags_file.write_text(json.dumps(flags))
     settings = GatewaySettings(
         workflow_engine_url=engine.server.http_url,
         workflow_engine_grpc=engine.server.grpc_address,
+        workflow_agent_url=agent.server.http_url,
+        workflow_agent_grpc=agent.server.grpc_address,
         flags_store=f"file:{flags_file}",
         api_keys=KEYS,
         capture_path=str(capture),
@@ -211,48 +291,83 @@ async def capturing_stack(tmp: Path, capture: Path, flags: dict[str, Any]) -> As
             if server.started:
                 break
             await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield Stack(f"http://127.0.0.1:{sock.getsockname()[1]}", engine, agent)
     finally:
         server.should_exit = True
         await task
+        await agent.server.stop(grace=1)
         await engine.server.stop(grace=1)
 
 
-async def record(out: Path) -> int:
-    """Play STEPS, write the annotated corpus to ``out``; returns the number of records."""
+async def _play(http: httpx.AsyncClient, steps: list[Step], refs: Refs) -> None:
+    for step in steps:
+        headers = {}
+        if step.user is not None:
+            key = next(k for k, user in KEYS.items() if user == step.user)
+            headers["authorization"] = f"Bearer {key}"
+        if step.key:
+            headers["idempotency-key"] = step.key
+        reply = await http.request(
+            step.verb, _fill(step.path, refs), json=_fill(step.body, refs),
+            params=_fill(step.query, refs), headers=headers,
+        )  # fmt: skip
+        if reply.status_code != step.status:
+            raise RuntimeError(f"{step.note}: HTTP {reply.status_code}: {reply.text}")
+        if step.save is not None:
+            refs[step.save[0]] = step.save[1](reply.json())
+        await asyncio.sleep(step.pause)
+
+
+async def _direct(stack: Stack, recorder: CallRecorder) -> None:
+    """DIRECT, over gRPC straight to the services, recorded like the gateway records."""
+    servers = {"engine": stack.engine.server, "agent": stack.agent.server}
+    descriptors = {"engine": engine_pb2.DESCRIPTOR, "agent": agent_pb2.DESCRIPTOR}
+    for call in DIRECT:
+        server = servers[call.package]
+        method = methods_of(descriptors[call.package].services_by_name[call.service])[call.method]
+        transport = GrpcTransport(server.grpc_address)
+        request = method.request_model.model_construct(**call.request)
+        options = CallOptions(user_id=call.user)
+        started = time.perf_counter()
+        try:
+            outcome: BaseModel | BridgeError = await transport.call(method, request, options)
+        except BridgeError as exc:
+            outcome = exc
+        finally:
+            await transport.aclose()
+        recorder.record(method, request, options, "grpc", outcome, started)
+
+
+async def record(out_dir: Path) -> dict[str, int]:
+    """Play the steps; write ``engine.jsonl`` and ``agent.jsonl`` into ``out_dir``."""
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        capture = tmp / "capture.jsonl"
+        capture, direct = tmp / "capture.jsonl", tmp / "direct.jsonl"
         refs: Refs = {}
-        async with (
-            capturing_stack(tmp, capture, FLAGS) as url,
-            httpx.AsyncClient(base_url=url, timeout=10) as http,
-        ):
-            for step in STEPS:
-                headers = {}
-                if step.user is not None:
-                    key = next(k for k, user in KEYS.items() if user == step.user)
-                    headers["authorization"] = f"Bearer {key}"
-                if step.key:
-                    headers["idempotency-key"] = step.key
-                reply = await http.request(
-                    step.verb, _fill(step.path, refs), json=_fill(step.body, refs),
-                    params=_fill(step.query, refs), headers=headers,
-                )  # fmt: skip
-                if reply.status_code != step.status:
-                    raise RuntimeError(f"{step.note}: HTTP {reply.status_code}: {reply.text}")
-                if step.save is not None:
-                    refs[step.save[0]] = step.save[1](reply.json())
-                await asyncio.sleep(step.pause)
-        records = read_corpus(capture)
-    if len(records) != len(STEPS):
-        raise RuntimeError(f"{len(STEPS)} steps but {len(records)} recorded calls")
-    lines = [
-        r.model_copy(update={"note": step.note}).model_dump_json(exclude_defaults=False)
-        for r, step in zip(records, STEPS, strict=True)
+        async with capturing_stack(tmp, capture, FLAGS) as stack:
+            async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+                await _play(http, STEPS, refs)
+                await _play(http, AGENT_STEPS, refs)
+            recorder = CallRecorder(direct)
+            await _direct(stack, recorder)
+            await recorder.aclose()
+        captured, unchecked = read_corpus(capture), read_corpus(direct)
+    steps = [*STEPS, *AGENT_STEPS]
+    if len(captured) != len(steps) or len(unchecked) != len(DIRECT):
+        raise RuntimeError(f"{len(steps)} steps but {len(captured)} recorded calls")
+    notes = [step.note for step in steps]
+    records = [r.model_copy(update={"note": n}) for r, n in zip(captured, notes, strict=True)]
+    records += [
+        r.model_copy(update={"note": d.note, "unchecked": True})
+        for r, d in zip(unchecked, DIRECT, strict=True)
     ]
-    await asyncio.to_thread(_write, out, lines)
-    return len(lines)
+    counts = {}
+    for name, package in (("engine", "contract.engine.v1."), ("agent", "contract.agent.v1.")):
+        mine = [r for r in records if r.service.startswith(package)]
+        lines = [r.model_copy(update={"seq": i}).model_dump_json() for i, r in enumerate(mine)]
+        await asyncio.to_thread(_write, out_dir / f"{name}.jsonl", lines)
+        counts[name] = len(lines)
+    return counts
 
 
 def _write(out: Path, lines: list[str]) -> None:
@@ -262,10 +377,10 @@ def _write(out: Path, lines: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("out", type=Path)
+    parser.add_argument("out_dir", type=Path, help="where engine.jsonl and agent.jsonl go")
     args = parser.parse_args(argv)
-    count = asyncio.run(record(args.out))
-    print(f"{count} calls recorded to {args.out}")
+    counts = asyncio.run(record(args.out_dir))
+    print(", ".join(f"{count} {name} calls" for name, count in counts.items()))
     return 0
 
 
