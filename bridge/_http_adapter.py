@@ -110,13 +110,21 @@ def build_http_app(
             allow_headers=["authorization", "content-type", REQUEST_ID, "idempotency-key"],
         )
 
+    install_openapi(app, methods)
+    return app
+
+
+def install_openapi(app: FastAPI, methods: Sequence[ServedMethod]) -> None:
+    """Document ``methods``' routes from their models (path and query parameters, the
+    JSON body, the error envelope, SSE for streams); FastAPI sees none of it, because
+    the endpoints read the request themselves."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _openapi(app, methods)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return app
 
 
 class _DirectRoute(APIRoute):

@@ -6,6 +6,7 @@ from bridge._http_adapter import (
     RequestFields,
     error_response,
     install_error_handlers,
+    install_openapi,
     read_json_body,
 )
 from bridge._http_adapter import _events as sse_events
@@ -15,6 +16,7 @@ __all__ = [
     "RequestFields",
     "error_response",
     "install_error_handlers",
+    "install_openapi",
     "read_json_body",
     "sse_events",
 ]

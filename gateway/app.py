@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import httpx
@@ -25,14 +25,17 @@ from pydantic import BaseModel, ValidationError
 from bridge.converter import violations_from_validation_error
 from bridge.dispatch import MessageStream
 from bridge.errors import BridgeError, InvalidArgument
+from bridge.service import HttpRoute, ServedMethod, ServerStreamMethod, UnaryMethod
 from bridge.web import (
     EventStreamResponse,
     RequestFields,
     error_response,
     install_error_handlers,
+    install_openapi,
     read_json_body,
     sse_events,
 )
+from contract.binding import converter
 from contract.models import FireWebhookRequest
 from feature_flags import Decider, open_store
 from feature_flags import Transport as Protocol
@@ -175,10 +178,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="gateway", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    documented: list[ServedMethod] = []
     for client_type in PUBLIC_CLIENTS:
         for method in methods_of(client_type.descriptor).values():
             if method.name not in PUBLIC_ONLY:
-                _add_route(app, client_type, method)
+                documented.append(_add_route(app, client_type, method))
+    install_openapi(app, documented)
 
     @app.post("/api/public/webhooks/{trigger_id}", status_code=202, tags=["public"])
     async def webhook(trigger_id: str, request: Request) -> Response:
@@ -272,7 +277,8 @@ async def _backend_health(settings: GatewaySettings, name: str, protocol: Protoc
         return f"unreachable: {type(exc).__name__}"
 
 
-def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -> None:
+def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -> ServedMethod:
+    """Add the public route of one RPC; returns it as the bridge documents routes."""
     name = method.name
     route = method.http
     model = method.request_model
@@ -335,6 +341,17 @@ def _add_route(app: FastAPI, client_type: type[ServiceClient], method: Method) -
         response_model=method.response_model,
         status_code=route.status,
     )
+    kind = ServerStreamMethod if method.server_streaming else UnaryMethod
+    return kind(
+        service=method.service, name=name, request_model=model,
+        response_model=method.response_model, request_message=method.request_message,
+        response_message=method.response_message, server_streaming=method.server_streaming,
+        http=HttpRoute(method=route.method, path=path, status=route.status,
+                       query=tuple(sorted(query_fields)) if route.has_body else ()),
+        # Read for documentation only: the route serves through the endpoint above.
+        handler=cast(Any, endpoint), converter=converter(),
+        query_fields=tuple(sorted(query_fields)), body_fields=tuple(sorted(body_fields)),
+    )  # fmt: skip
 
 
 async def _open_stream(

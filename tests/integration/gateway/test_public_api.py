@@ -374,3 +374,20 @@ async def test_conversation_streams_through_the_gateway_on_either_transport(stac
         bad = await http.post("/api/app/agent/conversations/s1/turns",
                               json={"user_message": "hi", "user_id": "bob"}, headers=token("alice"))  # fmt: skip
         assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "user_id"
+
+
+def test_openapi_documents_every_public_route_with_its_body_and_never_user_id() -> None:
+    spec = create_app(GatewaySettings()).openapi()
+    schemas = spec["components"]["schemas"]
+    create = spec["paths"]["/api/app/workflows"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"name", "nodes", "connections"} <= set(schemas[body]["properties"])
+    assert "user_id" not in schemas[body]["properties"]
+    get = spec["paths"]["/api/app/workflows/{workflow_id}"]["get"]
+    assert [p["name"] for p in get["parameters"]] == ["workflow_id"]
+    generate = spec["paths"]["/api/app/agent/workflows/generate"]["post"]
+    ref = generate["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert "description" in schemas[ref.rsplit("/", 1)[1]]["properties"]
+    turns = spec["paths"]["/api/app/agent/conversations/{session_id}/turns"]["post"]
+    assert "text/event-stream" in turns["responses"]["200"]["content"]
+    assert "ErrorEnvelope" in schemas
