@@ -290,7 +290,10 @@ class _HttpListener(_Listener):
             if self._server is not None:
                 return
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # IPPROTO_TCP, not 0: accepted sockets inherit it, and asyncio sets TCP_NODELAY
+            # only on sockets that say TCP. Without it, Nagle holds a stream's first event
+            # back until the client's delayed ACK of the headers (~40 ms per stream).
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((self.host, self.port))
