@@ -20,6 +20,9 @@ COPY gateway/ gateway/
 COPY feature_flags/ feature_flags/
 COPY infra/__init__.py infra/
 COPY infra/lb/ infra/lb/
+# bridgectl mounts every `bridgectl.commands` entry point at start-up: each module named
+# in pyproject.toml must be in the image (tests/infra/test_image.py checks).
+COPY tools/ tools/
 # Wheels only (grpcio, asyncpg, uvloop... all publish manylinux wheels): the build stage
 # needs no compiler either, and the runtime stage gets nothing but the venv.
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \

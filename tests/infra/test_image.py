@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -167,6 +168,20 @@ def test_the_wheel_carries_every_module_byte_for_byte(wheel: Path, context: Path
     generated = [n for n in packed if re.search(r"^contract/\w+/v1/\w+_pb2(_grpc)?\.py$", n)]
     assert len(generated) >= 10
     assert any(n.startswith("services/engine/storage/migrations/versions/") for n in packed)
+
+
+def test_every_entry_point_module_is_in_the_wheel(wheel: Path) -> None:
+    """bridgectl loads all `bridgectl.commands` and `bridge.services` entry points: a module
+    left out of the image would crash `bridgectl serve` at start-up."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    targets = [*project["scripts"].values()]
+    for group in project["entry-points"].values():
+        targets.extend(group.values())
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for target in targets:
+        module = target.split(":")[0].replace(".", "/")
+        assert f"{module}.py" in names or f"{module}/__init__.py" in names, target
 
 
 def test_generated_code_imports_from_the_wheel_alone(wheel: Path, tmp_path: Path) -> None:
