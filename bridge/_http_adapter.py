@@ -14,6 +14,7 @@ stops the stream, and the handler's generator is closed at once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import typing
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
@@ -65,6 +66,7 @@ def build_http_app(
     metrics: Metrics,
     max_request_bytes: int,
     cors_origins: Sequence[str] = (),
+    sse_keepalive_seconds: float = 15.0,
 ) -> FastAPI:
     app = FastAPI(title=title, version=version, docs_url="/docs", redoc_url=None)
     methods = [m for service in services for m in service.methods]
@@ -74,7 +76,7 @@ def build_http_app(
         streaming = isinstance(method, ServerStreamMethod)
         app.router.add_api_route(
             method.http.path,
-            _route_endpoint(method, dispatcher, max_request_bytes),
+            _route_endpoint(method, dispatcher, max_request_bytes, sse_keepalive_seconds),
             methods=[method.http.method],
             status_code=method.http.status,
             response_model=None if streaming else method.response_model,
@@ -240,10 +242,10 @@ class RequestFields:
 
 
 def _route_endpoint(
-    method: ServedMethod, dispatcher: Dispatcher, limit: int
+    method: ServedMethod, dispatcher: Dispatcher, limit: int, keepalive: float
 ) -> Callable[[Request], Awaitable[Response]]:
     if isinstance(method, ServerStreamMethod):
-        return _stream_endpoint(method, dispatcher, limit)  # type: ignore[no-any-return]
+        return _stream_endpoint(method, dispatcher, limit, keepalive)  # type: ignore[no-any-return]
     assert isinstance(method, UnaryMethod)
     return _endpoint(method, dispatcher, limit)  # type: ignore[no-any-return]
 
@@ -275,7 +277,9 @@ def _endpoint(method: UnaryMethod, dispatcher: Dispatcher, limit: int):  # type:
     return endpoint
 
 
-def _stream_endpoint(method: ServerStreamMethod, dispatcher: Dispatcher, limit: int):  # type: ignore[no-untyped-def]
+def _stream_endpoint(  # type: ignore[no-untyped-def]
+    method: ServerStreamMethod, dispatcher: Dispatcher, limit: int, keepalive: float
+):
     read = _reader(method, limit)
 
     async def endpoint(request: Request) -> Response:
@@ -294,7 +298,10 @@ def _stream_endpoint(method: ServerStreamMethod, dispatcher: Dispatcher, limit: 
         except BridgeError as exc:  # before the first message: an ordinary error response
             return error_response(exc, ctx.request_id)
         return EventStreamResponse(
-            _events(stream), status_code=method.http.status, request_id=ctx.request_id
+            _events(stream),
+            status_code=method.http.status,
+            request_id=ctx.request_id,
+            keepalive=keepalive,
         )
 
     endpoint.__name__ = method.name
@@ -321,12 +328,19 @@ async def _events(stream: MessageStream[tuple[str, bytes]]) -> AsyncGenerator[by
 class EventStreamResponse(StreamingResponse):
     """``text/event-stream`` whose event generator is closed however the response ends
     (client gone, server stopping): Starlette cancels its send loop on a disconnect but
-    leaves a generator suspended at ``yield`` to the garbage collector."""
+    leaves a generator suspended at ``yield`` to the garbage collector. After
+    ``keepalive`` seconds without an event it writes a comment, so idle timeouts of
+    proxies and load balancers do not cut a stream that is only slow."""
 
     media_type = sse.MEDIA_TYPE
 
     def __init__(
-        self, events: AsyncGenerator[bytes, None], *, status_code: int, request_id: str
+        self,
+        events: AsyncGenerator[bytes, None],
+        *,
+        status_code: int,
+        request_id: str,
+        keepalive: float = 0.0,
     ) -> None:
         super().__init__(
             events,
@@ -338,12 +352,50 @@ class EventStreamResponse(StreamingResponse):
             },
         )
         self._events = events
+        self._keepalive = keepalive
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
             await self._events.aclose()
+
+    async def stream_response(self, send: Send) -> None:
+        if not self._keepalive:
+            await super().stream_response(send)
+            return
+        loop = asyncio.get_running_loop()
+        lock = asyncio.Lock()  # one writer at a time: the events, or the keep-alive
+        last = loop.time()
+
+        async def write(chunk: bytes, *, idle_only: bool = False) -> None:
+            nonlocal last
+            async with lock:
+                if idle_only and loop.time() - last < self._keepalive:
+                    return  # an event went out while this waited for the lock
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                last = loop.time()
+
+        async def keep_alive() -> None:
+            while True:
+                await asyncio.sleep(last + self._keepalive - loop.time())
+                if loop.time() - last >= self._keepalive:
+                    await write(sse.KEEPALIVE, idle_only=True)
+
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        # A task of its own (the events keep running in this one: the handler's context
+        # and deadline stay where they were); it waits its turn behind a blocked write,
+        # so a slow client still holds everything back.
+        pinger = asyncio.create_task(keep_alive())
+        try:
+            async for chunk in self.body_iterator:
+                await write(chunk)  # type: ignore[arg-type]  # _events yields bytes
+        finally:
+            pinger.cancel()
+        await asyncio.gather(pinger, return_exceptions=True)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _call_context(method: ServedMethod, request: Request) -> tuple[dict[str, str], CallContext]:

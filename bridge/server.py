@@ -78,6 +78,7 @@ class BridgeServer:
             metrics=self.metrics,
             max_request_bytes=self.settings.max_request_bytes,
             cors_origins=self.settings.cors_origins,
+            sse_keepalive_seconds=self.settings.sse_keepalive_seconds,
         )
         host = self.settings.host
         grace = self.settings.shutdown_grace_seconds

@@ -28,6 +28,9 @@ class BridgeSettings(BaseSettings):
     drain_delay_seconds: float = Field(default=0.0, ge=0)
     """Time between readiness going NOT_SERVING and listeners closing (let LBs notice)."""
     health_interval_seconds: float = Field(default=5.0, gt=0)
+    sse_keepalive_seconds: float = Field(default=15.0, ge=0)
+    """An SSE comment (``: ping``) after this long without an event on a stream, so
+    proxies and load balancers with idle timeouts keep it open; 0 turns it off."""
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Browser origins allowed to call the HTTP API; empty means CORS off."""
     log_level: str = "INFO"

@@ -36,6 +36,10 @@ ERROR = "error"
 DEFAULT_EVENT = "message"
 
 
+KEEPALIVE = b": ping\n\n"
+"""A comment: keeps an idle stream's connection open; parsers skip it."""
+
+
 def encode_event(event: str, data: bytes, *, id: int | None = None) -> bytes:
     """One event. ``data`` is single-line JSON (JSON encoders escape newlines)."""
     head = f"event: {event}\nid: {id}\n" if id is not None else f"event: {event}\n"

@@ -69,7 +69,10 @@ def parse_sse(text: str) -> list[SseEvent]:
     for block in text.split("\n\n"):
         if not block.strip():
             continue
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
+        lines = [line for line in block.split("\n") if not line.startswith(":")]  # comments
+        if not lines:
+            continue
+        fields = dict(line.split(": ", 1) for line in lines)
         events.append(SseEvent(fields["event"], fields.get("id"), json.loads(fields["data"])))
     return events
 
@@ -359,3 +362,25 @@ async def test_short_streams_are_not_held_back_by_nagle(served: Served) -> None:
         took.append(time.perf_counter() - start)
         assert parse_sse(response.text)[-1].event == "end"
     assert statistics.median(took) < 0.02, took
+
+
+async def test_an_idle_stream_gets_keepalive_comments() -> None:
+    toy = ToyConversation(count=2, delay=0.35)
+    server = BridgeServer(
+        name="toy-agent",
+        services=[toy_conversation_service(toy)],
+        default_http_port=0,
+        default_grpc_port=0,
+        settings=BridgeSettings(sse_keepalive_seconds=0.1),
+    )
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+            response = await http.post(PATH, json=BODY)
+    finally:
+        await server.stop(grace=0)
+    # The first event is there before the headers go out; the gaps after it get pings.
+    gap = response.text.split("id: 0\n", 1)[1].split("id: 1\n", 1)[0]
+    assert gap.count(": ping\n\n") >= 2
+    events = parse_sse(response.text)
+    assert [e.event for e in events] == ["status", "message", "state", "end"]

@@ -334,3 +334,25 @@ async def test_a_stream_never_falls_over_after_its_first_message(stack: Stack) -
     assert len(items) == 1 and isinstance(error, Unavailable)
     assert [ctx.protocol for ctx in stack.toy.seen] == ["http"]  # not replayed on gRPC
     assert router.stats.fallbacks == {}
+
+
+async def test_keepalive_comments_are_invisible_to_the_caller() -> None:
+    toy = ToyConversation(count=3, delay=0.12)
+    server = BridgeServer(
+        name="toy-agent",
+        services=[toy_conversation_service(toy)],
+        default_http_port=0,
+        default_grpc_port=0,
+        settings=BridgeSettings(sse_keepalive_seconds=0.05),
+    )
+    await server.start()
+    grpc_t, http_t = GrpcTransport(server.grpc_address), HttpTransport(server.http_url)
+    try:
+        over_grpc, error_g = await collect(grpc_t)
+        over_http, error_h = await collect(http_t)
+    finally:
+        await grpc_t.aclose()
+        await http_t.aclose()
+        await server.stop(grace=0)
+    assert error_g is None and error_h is None
+    assert over_http == over_grpc and len(over_http) == 4
