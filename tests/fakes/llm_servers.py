@@ -42,6 +42,7 @@ Outside pytest: ``async with FakeOpenAIServer() as server: ...``.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import itertools
@@ -84,7 +85,7 @@ Reply = Callable[[RecordedRequest], Awaitable[web.Response]]
 """One scripted answer: gets the request, returns the HTTP response."""
 
 
-class FakeLLMServer:
+class FakeLLMServer(abc.ABC):
     """What both fakes share: the socket, the script, the request log, and the replies
     that do not depend on the provider's format (errors, delays, raw bodies)."""
 
@@ -209,12 +210,15 @@ class FakeLLMServer:
 
     # reply builders (also usable as ``default`` or ``then``)
 
+    @abc.abstractmethod
     def text(self, text: str) -> Reply:
-        raise NotImplementedError
+        """A normal text answer."""
 
+    @abc.abstractmethod
     def structured(self, value: Any) -> Reply:
-        raise NotImplementedError
+        """A structured answer carrying ``value``."""
 
+    @abc.abstractmethod
     def error(
         self,
         status: int,
@@ -224,7 +228,7 @@ class FakeLLMServer:
         code: str | None = None,
         retry_after_ms: int | None = None,
     ) -> Reply:
-        raise NotImplementedError
+        """An error status with the provider's error body."""
 
     # plumbing
 
@@ -256,6 +260,8 @@ class FakeLLMServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         recorded = await self._record(request)
+        if isinstance(recorded.body, dict) and recorded.body.get("stream"):
+            return await self.error(400, "fake server: streaming is not supported")(recorded)
         if self._script:
             reply = self._script.popleft()
         elif self.default is not None:
