@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -116,6 +117,8 @@ class Dispatcher:
             request = await decode()
             events = method.handler(request, ctx)
             if not isinstance(events, AsyncIterator):
+                if inspect.iscoroutine(events):
+                    events.close()  # an `async def` that returns: never awaited, not leaked
                 raise TypeError(f"{method.name} is a streaming rpc: its handler must yield")
             async with _closing(events):
                 while True:

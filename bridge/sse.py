@@ -34,6 +34,7 @@ MEDIA_TYPE = "text/event-stream"
 END = "end"
 ERROR = "error"
 DEFAULT_EVENT = "message"
+_BOM = b"\xef\xbb\xbf"
 
 
 KEEPALIVE = b": ping\n\n"
@@ -76,22 +77,30 @@ class EventParser:
         self._last_id: str | None = None
         self._started = False
         self._pending_cr = False
+        self._scanned = 0
+        """Bytes at the start of the buffer known to hold no line end (a long line arriving
+        in many chunks is scanned once, not once per chunk)."""
 
     def feed(self, chunk: bytes) -> list[Event]:
         if self._pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]  # the \n of a \r\n split across chunks
         self._pending_cr = False
         self._buffer += chunk
-        if not self._started and len(self._buffer) >= 3:
-            self._started = True
-            if self._buffer.startswith(b"\xef\xbb\xbf"):
+        if not self._started:
+            if self._buffer.startswith(_BOM):
                 del self._buffer[:3]
+                self._started = True
+            elif _BOM.startswith(self._buffer):
+                return []  # maybe the start of a BOM: wait for more
+            else:
+                self._started = True
         events: list[Event] = []
         start = 0
         buffer = self._buffer
         while True:
-            lf = buffer.find(b"\n", start)
-            cr = buffer.find(b"\r", start, lf if lf >= 0 else len(buffer))
+            scan = max(start, self._scanned)
+            lf = buffer.find(b"\n", scan)
+            cr = buffer.find(b"\r", scan, lf if lf >= 0 else len(buffer))
             if cr >= 0:
                 end, nxt = cr, cr + 1
                 if nxt < len(buffer) and buffer[nxt] == 0x0A:
@@ -106,7 +115,9 @@ class EventParser:
             if event is not None:
                 events.append(event)
             start = nxt
+            self._scanned = 0
         del buffer[:start]
+        self._scanned = len(buffer)
         if len(buffer) + self._size > self._max:
             raise ValueError(f"an SSE event is larger than {self._max} bytes")
         return events

@@ -11,6 +11,10 @@ from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from bridge import sse
+from bridge.context import CallContext
+from bridge.dispatch import Dispatcher
+from bridge.errors import Internal
+from bridge.metrics import Metrics
 from bridge.service import ServiceDefinition, event_names, get, post
 from contract import models as m
 from contract.agent.v1 import agent_pb2
@@ -118,3 +122,35 @@ def test_the_parser_bounds_one_event() -> None:
     parser.feed(b"data: " + b"x" * 60 + b"\n")
     with pytest.raises(ValueError, match="larger than 100"):
         parser.feed(b"data: " + b"y" * 60)
+
+
+def test_the_parser_strips_a_bom_split_across_chunks_and_only_at_the_start() -> None:
+    parser = sse.EventParser()
+    assert parser.feed(b"\xef") == []
+    events = parser.feed(b"\xbb\xbfdata: x\n\n") + parser.feed(b"data: \xef\xbb\xbfy\n\n")
+    assert [e.data for e in events] == ["x", "\ufeffy"]
+
+
+def test_a_large_event_in_many_chunks_is_one_event() -> None:
+    data = b'{"text":"' + b"x" * 8_000_000 + b'"}'
+    wire = sse.encode_event("workflow", data, id=0) + sse.end_event(1)
+    parser = sse.EventParser()
+    events = [e for i in range(0, len(wire), 16_384) for e in parser.feed(wire[i : i + 16_384])]
+    assert [(e.event, len(e.data)) for e in events] == [("workflow", len(data)), ("end", 14)]
+
+
+async def test_a_handler_that_returns_instead_of_yielding_is_an_internal_error() -> None:
+    service = _service(CONVERSATIONS)
+    method = service.server_stream(
+        "ProcessConversation",
+        _unary,
+        http=post("/v1/c/{session_id}"),
+    )
+    dispatcher = Dispatcher(metrics=Metrics(), service_token=None)
+    ctx = CallContext(protocol="http", service=method.service, method=method.name, request_id="r")
+
+    async def decode() -> BaseModel:
+        return m.ProcessConversationRequest(session_id="s", user_message="hi", user_id="u")
+
+    with pytest.raises(Internal, match="request id r"):
+        await dispatcher.stream(method, ctx, None, decode, lambda message: message)
