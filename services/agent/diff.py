@@ -26,8 +26,9 @@ def describe_changes(old: Workflow, new: Workflow) -> list[str]:
     for node_id, node in before.items():
         if node_id not in after:
             changes.append(f"Removed node {node.name!r} ({node.type}, id {node_id!r})")
-    for node_id in before.keys() & after.keys():
-        changes.extend(_node_changes(before[node_id], after[node_id]))
+    for node_id in after:  # in node order (a set's order would vary between runs)
+        if node_id in before:
+            changes.extend(_node_changes(before[node_id], after[node_id]))
     old_edges, new_edges = _edges(old), _edges(new)
     names = {**{k: v.name for k, v in before.items()}, **{k: v.name for k, v in after.items()}}
     for source, kind, target in sorted(new_edges - old_edges):

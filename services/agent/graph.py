@@ -237,7 +237,7 @@ class AgentGraph:
                 + (f" ({' '.join(suggestions)})" if suggestions else "")
             )
         errors.extend(
-            f"missing: {m.replace('send it as context', 'include it in the feedback')}"
+            "missing: " + re.sub(r'send it as context\["[^"]*"\]', "include it in the feedback", m)
             for m in missing
         )
         result = {

@@ -370,7 +370,12 @@ def _apply(draft: Draft, clause: str, task: StructuredTask) -> bool:
         draft.name = rename.group("name").strip()[:255]
         return True
     changed = False
-    if seen.trigger.subtype != "MANUAL" and (trigger := _first(draft, "TRIGGER")) is not None:
+    url_change = _URL_CHANGE.search(clause)
+    if (
+        url_change is None
+        and seen.trigger.subtype != "MANUAL"
+        and (trigger := _first(draft, "TRIGGER")) is not None
+    ):
         trigger.subtype = seen.trigger.subtype
         trigger.name = seen.trigger.label
         trigger.parameters = {}
@@ -382,10 +387,10 @@ def _apply(draft: Draft, clause: str, task: StructuredTask) -> bool:
     if seen.timezone:
         draft.timezone = seen.timezone
         changed = True
-    if (url := _URL_CHANGE.search(clause)) is not None:
+    if url_change is not None:
         target = _find(draft, clause, prefer="HTTP_REQUEST")
         if target is not None:
-            target.parameters["url"] = url.group("url").rstrip(".")
+            target.parameters["url"] = url_change.group("url").rstrip(".")
             return True
     if (method := _METHOD.search(clause)) is not None:
         target = _find(draft, clause, prefer="HTTP_REQUEST")
@@ -418,6 +423,7 @@ def _apply(draft: Draft, clause: str, task: StructuredTask) -> bool:
         if target is not None and target.type != "TRIGGER":
             _remove(draft, target.id)
             return True
+        return changed  # "remove the unicorn step" names no step: not a new delete step
     add = _ADD.match(clause)
     body = clause[add.end() :] if add else clause
     position = _POSITION.search(body)

@@ -22,8 +22,11 @@ _WEBHOOK = re.compile(
     r"(?:arrives?|comes? in|is (?:received|submitted|created|placed|posted|opened|sent)|"
     r"gets? (?:posted|created|sent)|fires?|hits?)"
     r"|(?:on|for) (?:each|every|an?) (?:incoming )?(?:web ?hook|request|http request)(?: call)?"
-    r"|(?:via|using|from|with|on|through) an? (?:incoming )?web ?hook|incoming web ?hooks?"
-    r"|receiv(?:e|es|ing) an? (?:post|request|web ?hook|call)|web ?hook trigger|web ?hook)\b",
+    r"|(?:via|using|from|with|on|through) an? (?:incoming )?web ?hook"
+    r"|(?<!slack )incoming web ?hooks?"
+    r"|receiv(?:e|es|ing) an? (?:post|request|web ?hook|call)|web ?hook trigger"
+    # A Slack (incoming) webhook is where a step posts, not what starts the workflow.
+    r"|(?<!slack )(?<!slack incoming )(?<!slack's )web ?hook(?! url))\b",
     re.I,
 )
 _AT = r"(?:\s+at\s+(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?)?"
