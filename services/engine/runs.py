@@ -36,6 +36,8 @@ class _StoreRecorder:
         self.interval = interval
         self._pending: dict[str, m.NodeRun] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._flushing = False
+        self._closing = False
 
     async def node_started(self, run: m.NodeRun) -> None:
         self._put(run)
@@ -49,20 +51,30 @@ class _StoreRecorder:
             self._writer = asyncio.create_task(self._write_soon())
 
     async def _write_soon(self) -> None:
-        while self._pending:
+        while self._pending and not self._closing:
             await asyncio.sleep(self.interval)
-            await self._flush()
+            self._flushing = True
+            try:
+                await self._flush()
+            finally:
+                self._flushing = False
 
     async def _flush(self) -> None:
+        if not self._pending:
+            return
         batch = list(self._pending.values())
         self._pending.clear()
         await self.store.save_node_runs(self.user_id, self.execution_id, batch)
 
     async def close(self) -> None:
-        """Write everything still pending (before the final status is recorded)."""
+        """Write everything still pending (before the final status is recorded). A
+        batch the writer is committing right now is waited for, never cancelled: its
+        runs are no longer in ``_pending``, so cancelling it would lose them."""
+        self._closing = True
         writer = self._writer
         if writer is not None and not writer.done():
-            writer.cancel()
+            if not self._flushing:
+                writer.cancel()  # it is only sleeping
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
         await self._flush()

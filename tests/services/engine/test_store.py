@@ -238,3 +238,35 @@ def test_database_url_rules(tmp_path: object) -> None:
     assert database_url("postgres://u@h/db", Path("/tmp")) == "postgresql+asyncpg://u@h/db"
     assert database_url("postgresql://u@h/db", Path("/tmp")) == "postgresql+asyncpg://u@h/db"
     assert database_url(None, Path(str(tmp_path))).startswith("sqlite+aiosqlite:///")
+
+
+async def test_closing_the_run_recorder_mid_commit_loses_nothing(
+    store: EngineStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """close() while the write-behind batch is being committed waits for that commit
+    (it once cancelled it: the batch's runs were gone from the queue and never saved)."""
+    from services.engine.runs import _StoreRecorder
+
+    saved = await store.create_workflow("u1", wf())
+    assert saved.id is not None
+    ex = await store.create_execution(
+        "u1", m.Execution(id="x", workflow_id=saved.id, status=m.ExecutionStatus.NEW,
+                          mode=m.ExecutionMode.MANUAL)
+    )  # fmt: skip
+    real = store.save_node_runs
+    committing = asyncio.Event()
+
+    async def slow_commit(user_id: str, execution_id: str, runs: list[m.NodeRun]) -> None:
+        committing.set()
+        await asyncio.sleep(0.1)  # a slow database: the commit is still in flight below
+        await real(user_id, execution_id, runs)
+
+    monkeypatch.setattr(store, "save_node_runs", slow_commit)
+    recorder = _StoreRecorder(store, "u1", ex.id, interval=0.001)
+    await recorder.node_finished(m.NodeRun(node_id="n1", status=m.NodeRunStatus.SUCCESS))
+    await committing.wait()
+    await recorder.node_finished(m.NodeRun(node_id="n2", status=m.NodeRunStatus.SUCCESS))
+    await recorder.close()
+    got = await store.get_execution("u1", ex.id)
+    assert got is not None
+    assert sorted(got.run_data) == ["n1", "n2"]
