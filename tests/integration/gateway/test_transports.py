@@ -198,3 +198,63 @@ def test_base_urls_carry_no_version() -> None:
         HttpTransport("http://127.0.0.1:8002/v1")
     with pytest.raises(ValueError, match="host:port"):
         GrpcTransport("http://127.0.0.1:50050")
+
+
+@pytest.fixture
+async def agent_clients() -> AsyncIterator[tuple[dict[str, Any], dict[str, Any]]]:
+    from gateway.clients import AgentClient, ConversationClient
+    from services.agent.app import Agent
+    from services.agent.offline import solvers
+    from services.llm import OfflineProvider
+
+    agent = Agent(
+        bridge_settings=BridgeSettings(port=0, grpc_port=0), provider=OfflineProvider(solvers())
+    )
+    await agent.server.start()
+    grpc, http = GrpcTransport(agent.server.grpc_address), HttpTransport(agent.server.http_url)
+    yield ({"grpc": AgentClient(grpc), "http": AgentClient(http)},
+           {"grpc": ConversationClient(grpc), "http": ConversationClient(http)})  # fmt: skip
+    await grpc.aclose()
+    await http.aclose()
+    await agent.server.stop(grace=1)
+
+
+async def test_every_agent_rpc_gives_the_same_answer_and_error_on_both_transports(
+    agent_clients: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    agents, conversations = agent_clients
+    generate = m.GenerateWorkflowRequest(
+        description="Every Monday at 8:30 in Europe/Berlin fetch https://api.example.com/report "
+        "then post it to https://hooks.slack.com/services/T/B/X"
+    )
+    answers = {p: await c.generate_workflow(generate, U) for p, c in agents.items()}
+    assert answers["grpc"] == answers["http"] and answers["grpc"].success
+    workflow = answers["grpc"].workflow
+    assert workflow is not None and workflow.settings.timezone["name"] == "Europe/Berlin"
+    broken = {"nodes": [{"id": "a", "name": "A", "type": "NOPE", "position": {"x": 0, "y": 0}}]}
+    validate = m.ValidateWorkflowRequest(workflow_data=broken)
+    checks = {p: await c.validate_workflow(validate, U) for p, c in agents.items()}
+    assert checks["grpc"] == checks["http"] and not checks["grpc"].valid
+    refine = m.RefineWorkflowRequest(
+        workflow_id="w1", feedback="retry 4 times", original_workflow=workflow
+    )
+    refined = {p: await c.refine_workflow(refine, U) for p, c in agents.items()}
+    assert refined["grpc"] == refined["http"] and refined["grpc"].changes
+    turn = m.ProcessConversationRequest(
+        session_id="s", user_message=generate.description, user_id="u1"
+    )
+    streams = {
+        p: [e async for e in c.process_conversation(turn, U)] for p, c in conversations.items()
+    }
+    assert streams["grpc"] == streams["http"]
+    assert streams["grpc"][-1].kind is m.ConversationEventKind.STATE
+    # The same error, raised as the same exception, on both.
+    errors = {}
+    for protocol, client in agents.items():
+        bad = m.RefineWorkflowRequest.model_construct(
+            workflow_id="w1", feedback="", original_workflow=workflow
+        )
+        with pytest.raises(InvalidArgument) as caught:
+            await client.refine_workflow(bad, U)
+        errors[protocol] = (caught.value.code, str(caught.value))
+    assert errors["grpc"] == errors["http"]
