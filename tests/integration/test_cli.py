@@ -60,3 +60,40 @@ def test_unknown_service_is_a_clear_error() -> None:
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode != 0
     assert "unknown service 'nope'" in done.stderr
+
+
+def test_serve_agent_answers_on_both_protocols_and_is_listed(tmp_path: Path) -> None:
+    listed = subprocess.run([sys.executable, "-m", "bridge.cli", "list"],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert {line.split("\t")[0] for line in listed.stdout.splitlines()} >= {
+        "agent",
+        "engine",
+        "gateway",
+    }
+    assert set(plan_stack(["agent", "engine", "gateway"]).commands) == {
+        "agent",
+        "engine",
+        "gateway",
+    }
+    http_port, grpc_port = free_port(), free_port()
+    env = {**os.environ, "PORT": str(http_port), "GRPC_PORT": str(grpc_port), "LOG_FORMAT": "json",
+           "LLM_PROVIDER": "offline"}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "agent"], env=env,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_port(http_port)
+        wait_port(grpc_port)
+        reply = httpx.post(
+            f"http://127.0.0.1:{http_port}/v1/workflows/generate",
+            json={"description": "every hour fetch https://example.com/a.json"}, timeout=10,
+        )  # fmt: skip
+        assert reply.status_code == 200 and reply.json()["success"] is True
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=5
+            )
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
