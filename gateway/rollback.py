@@ -3,8 +3,9 @@
 The guard keeps a sliding window per (service, protocol) of call outcomes and latencies.
 When HTTP (the protocol being migrated to) breaches a threshold for a service — an error
 rate above ``error_rate`` over at least ``min_calls`` calls in ``window_seconds``, or a
-p99 above ``p99_ratio`` times gRPC's — it writes the rollback through the flag store, so
-every gateway replica follows, and records why. Only server-side failures count (an
+p99 above ``p99_ratio`` times gRPC's over the span both protocols served in (so only while
+both carry traffic: at 100% HTTP only errors count) — it writes the rollback through the
+flag store, so every gateway replica follows, and records why. Only server-side failures count (an
 UNAVAILABLE or INTERNAL is the protocol's fault; a NOT_FOUND is the caller's).
 """
 
@@ -66,11 +67,18 @@ class _Window:
     def error_rate(self) -> float:
         return self.failures / len(self.calls) if self.calls else 0.0
 
-    def p99(self) -> float:
-        latencies = [seconds for _, failed, seconds in self.calls if not failed]
-        if len(latencies) < 2:
-            return latencies[0] if latencies else 0.0
-        return statistics.quantiles(latencies, n=100)[98]
+    def p99(self, since: float = float("-inf"), until: float = float("inf")) -> float:
+        return _p99(self.latencies(since, until))
+
+    def latencies(self, since: float = float("-inf"), until: float = float("inf")) -> list[float]:
+        """Seconds of the successful calls made between ``since`` and ``until``."""
+        return [s for at, failed, s in self.calls if not failed and since <= at <= until]
+
+
+def _p99(latencies: list[float]) -> float:
+    if len(latencies) < 2:
+        return latencies[0] if latencies else 0.0
+    return statistics.quantiles(latencies, n=100)[98]
 
 
 class RollbackGuard:
@@ -115,13 +123,23 @@ class RollbackGuard:
             return None
         self._latency_checked[service] = now
         baseline = self.windows.get((service, Transport.GRPC))
-        if baseline is not None and len(baseline.calls) >= t.min_calls:
-            http_p99, grpc_p99 = window.p99(), baseline.p99()
-            if grpc_p99 > 0 and http_p99 > t.p99_ratio * grpc_p99:
-                return (
-                    f"HTTP p99 {http_p99 * 1000:.1f} ms is over {t.p99_ratio:g}x "
-                    f"gRPC's {grpc_p99 * 1000:.1f} ms"
-                )
+        if baseline is None or not baseline.calls:
+            return None
+        # Compare the two protocols over the span both served in, never HTTP now with gRPC
+        # some time ago: at 100% HTTP gRPC's calls stop, and a machine-wide slowdown after
+        # that (CPU contention, a GC pause) would look like HTTP's fault. The drill saw it.
+        since = max(window.calls[0][0], baseline.calls[0][0])
+        until = min(window.calls[-1][0], baseline.calls[-1][0])
+        http_latencies = window.latencies(since, until)
+        grpc_latencies = baseline.latencies(since, until)
+        if min(len(http_latencies), len(grpc_latencies)) < t.min_calls:
+            return None
+        http_p99, grpc_p99 = _p99(http_latencies), _p99(grpc_latencies)
+        if grpc_p99 > 0 and http_p99 > t.p99_ratio * grpc_p99:
+            return (
+                f"HTTP p99 {http_p99 * 1000:.1f} ms is over {t.p99_ratio:g}x "
+                f"gRPC's {grpc_p99 * 1000:.1f} ms"
+            )
         return None
 
     def _roll_back(self, service: str, reason: str) -> None:

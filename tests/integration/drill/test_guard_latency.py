@@ -1,0 +1,63 @@
+"""The guard's latency rule compares the protocols only over the span both served in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.errors import Unavailable
+from feature_flags import FileStore, Rule
+from feature_flags import Transport as P
+from gateway.rollback import RollbackGuard, Thresholds
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _guard(tmp_path: Path, rule: str) -> tuple[RollbackGuard, Clock, FileStore]:
+    store = FileStore(tmp_path / "flags.json")
+    await store.update(
+        lambda f: f.model_copy(update={"services": {"workflow_engine": Rule.parse(rule)}}),
+        who="test", why="test",
+    )  # fmt: skip
+    clock = Clock()
+    return RollbackGuard(store, Thresholds(min_calls=20), clock=clock), clock, store
+
+
+def _traffic(guard: RollbackGuard, clock: Clock, seconds: float, **latency: float) -> None:
+    """100 calls a second for ``seconds`` on the protocols named, with those latencies."""
+    for _ in range(int(seconds * 100)):
+        clock.now += 0.01
+        for protocol, value in latency.items():
+            guard.observe("workflow_engine", P(protocol), None, value)
+
+
+async def test_http_slower_while_both_serve_rolls_back(tmp_path: Path) -> None:
+    guard, clock, store = await _guard(tmp_path, "http:50")
+    _traffic(guard, clock, 5, grpc=0.002, http=0.002)
+    assert not guard._tasks
+    _traffic(guard, clock, 2, grpc=0.002, http=0.050)
+    await guard.settle()
+    assert guard.history and "p99" in guard.history[0].reason
+    assert str(store.current().services["workflow_engine"]) == "grpc"
+
+
+async def test_slow_moments_after_grpc_stopped_are_not_compared_with_its_past(
+    tmp_path: Path,
+) -> None:
+    guard, clock, store = await _guard(tmp_path, "http")
+    _traffic(guard, clock, 5, grpc=0.002, http=0.002)  # the walk: both served
+    _traffic(guard, clock, 3, http=0.300)  # 100% HTTP, then the machine stalls
+    await guard.settle()
+    assert not guard.history, "no baseline to compare with: no latency verdict"
+    # Faults still count at 100% HTTP.
+    for _ in range(400):
+        clock.now += 0.01
+        guard.observe("workflow_engine", P.HTTP, Unavailable("down"), 0.001)
+    await guard.settle()
+    assert guard.history and "error rate" in guard.history[0].reason
+    assert str(store.current().services["workflow_engine"]) == "grpc"
