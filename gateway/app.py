@@ -55,6 +55,7 @@ from gateway.clients import (
 )
 from gateway.clients._base import methods_of
 from gateway.clients._client import ServiceClient
+from gateway.mcp import McpApi
 from gateway.rollback import RollbackGuard, Thresholds
 from gateway.routing import RoutedTransport
 from gateway.settings import GatewaySettings
@@ -164,6 +165,7 @@ def public_path(method: Method) -> str:
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    mcp_api = McpApi(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -171,7 +173,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await gateway.start()
         app.state.gateway = gateway
         try:
-            yield
+            async with mcp_api.serve(gateway):
+                yield
         finally:
             await gateway.close()
 
@@ -184,6 +187,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             if method.name not in PUBLIC_ONLY:
                 documented.append(_add_route(app, client_type, method))
     install_openapi(app, documented)
+    # The MCP API (gateway/mcp.py): bearer auth, then the SDK's streamable HTTP app.
+    app.router.routes.append(mcp_api.route)
 
     @app.post("/api/public/webhooks/{trigger_id}", status_code=202, tags=["public"])
     async def webhook(trigger_id: str, request: Request) -> Response:
