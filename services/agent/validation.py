@@ -8,8 +8,10 @@ graph checks read the raw data and the shape checks come from the contract's own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,10 +19,10 @@ from pydantic import ValidationError
 
 from bridge.converter import violations_from_validation_error
 from contract.models import Workflow
-from services.catalog import ALIASES, canonical, get_spec, node_problems
+from services.catalog import ALIASES, CATALOG, canonical, get_spec, node_problems
 
 MANY_NODES = 200
-_SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "authorization")
+_SECRET_NAME = re.compile(r"password|secret|token|api_?key|authorization", re.I)
 
 
 @dataclass(slots=True)
@@ -103,15 +105,14 @@ def _check_node(index: int, node: Mapping[str, Any], report: Report) -> None:
         report.warnings.append(f"{label}: disabled, so it passes its input through unchanged")
     spec = get_spec(type_name)
     if spec is not None:
-        known = {*spec.required, *spec.optional, *_by_subtype(spec.required_by_subtype)}
+        known = _known_parameters(spec.type)
         for name in params:
             if name not in known:
                 report.warnings.append(
                     f"{where}.parameters.{name}: not a parameter of {spec.type}; it is ignored"
                 )
     for name, value in params.items():
-        lowered = name.lower()
-        if any(word in lowered for word in _SECRET_WORDS) and "{{" not in value:
+        if _SECRET_NAME.search(name) and "{{" not in value:
             report.warnings.append(
                 f"{where}.parameters.{name}: looks like a secret in plain text; "
                 "reference a stored credential in `credentials` instead"
@@ -123,9 +124,11 @@ def _check_node(index: int, node: Mapping[str, Any], report: Report) -> None:
             report.warnings.append(f"{where}.parameters.url: plain http:// (not TLS) to {host}")
 
 
-def _by_subtype(table: Mapping[str, tuple[str, ...]]) -> Iterable[str]:
-    for names in table.values():
-        yield from names
+@cache
+def _known_parameters(type_name: str) -> frozenset[str]:
+    spec = CATALOG[type_name]
+    by_subtype = (name for names in spec.required_by_subtype.values() for name in names)
+    return frozenset({*spec.required, *spec.optional, *by_subtype})
 
 
 Edge = tuple[str, str, str]
