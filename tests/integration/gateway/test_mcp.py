@@ -176,6 +176,26 @@ async def test_a_request_without_a_valid_token_is_refused_before_any_tool_runs(
     assert "mcp:create_workflow" not in metrics
 
 
+async def test_a_loopback_gateway_keeps_the_sdks_dns_rebinding_guard(stack: Stack) -> None:
+    """A page on another site that resolves its name to 127.0.0.1 cannot drive the MCP
+    API of a gateway on loopback, even with a token: Host and Origin must be loopback."""
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        rebound = await http.post(
+            "/api/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **BOB, "host": "evil.example:80"}
+        )
+        assert rebound.status_code == 421
+        foreign = await http.post(
+            "/api/mcp",
+            json=INITIALIZE,
+            headers={**MCP_HEADERS, **BOB, "origin": "https://evil.example"},
+        )
+        assert foreign.status_code == 403
+        local = await http.post(
+            "/api/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **BOB, "origin": stack.url}
+        )
+        assert local.status_code == 200
+
+
 async def test_one_users_workflows_are_not_visible_to_another(stack: Stack) -> None:
     async with mcp_session(stack, token("alice")) as alice:
         wid = ok(await alice.call_tool("create_workflow", {"workflow": PING}))["workflow"]["id"]
