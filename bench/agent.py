@@ -14,8 +14,9 @@ With the offline provider (no network, deterministic), side by side:
 Validate uses the first 50 nodes of the 200-node fixture with the edges among them (a
 valid, realistic workflow: webhooks, HTTP calls, conditions, AI, waits). Generate cycles
 through eight descriptions that the offline provider turns into complete workflows.
-p50/p99 in milliseconds per call. The last line is one JSON object; ``validate_p50_ms``
-and ``generate_p50_ms`` are the worse of the two protocols.
+p50/p99 in milliseconds per call; a 2-node validate over each protocol gives the floor
+(transport, framing, conversion of a tiny message). The last line is one JSON object;
+``validate_p50_ms`` and ``generate_p50_ms`` are the worse of the two protocols.
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ def workflow_50() -> dict[str, Any]:
             connections[source] = edges
     return {**data, "nodes": nodes, "connections": connections}
 
+
+SMALL: dict[str, Any] = {
+    "name": "Two nodes",
+    "nodes": [
+        {"id": "t", "name": "Start", "type": "TRIGGER", "subtype": "MANUAL",
+         "position": {"x": 0, "y": 0}},
+        {"id": "w", "name": "Wait", "type": "WAIT", "parameters": {"seconds": "1"},
+         "position": {"x": 1, "y": 0}},
+    ],
+    "connections": {"t": {"main": [{"node": "w", "type": "main", "index": 0}]}},
+}  # fmt: skip
 
 Call = Callable[[], Awaitable[Any]]
 
@@ -138,6 +150,11 @@ async def over_protocols(
     struct.update(workflow)
     validate_proto = agent_pb2.ValidateWorkflowRequest(workflow_data=struct)
     validate_json = json.dumps({"workflow_data": workflow}).encode()
+    # The floor: the same call with a 2-node workflow (transport and framing, little data).
+    small_struct = struct_pb2.Struct()
+    small_struct.update(SMALL)
+    small_proto = agent_pb2.ValidateWorkflowRequest(workflow_data=small_struct)
+    small_json = json.dumps({"workflow_data": SMALL}).encode()
     generate_protos = [
         agent_pb2.GenerateWorkflowRequest(description=d, context=c) for d, c in DESCRIPTIONS
     ]
@@ -162,6 +179,9 @@ async def over_protocols(
         out["grpc"] = {
             "validate": await _measure(
                 lambda: stub.ValidateWorkflow(validate_proto), iterations, warmup
+            ),
+            "validate_2": await _measure(
+                lambda: stub.ValidateWorkflow(small_proto), iterations, warmup
             ),
             "generate": await _measure(
                 _cycle([grpc_generate(r) for r in generate_protos]), iterations, warmup
@@ -188,8 +208,14 @@ async def over_protocols(
 
             return call
 
+        async def http_validate_small() -> None:
+            response = await http.post("/v1/workflows/validate", content=small_json,
+                                       headers=headers)  # fmt: skip
+            assert response.status_code == 200
+
         out["http"] = {
             "validate": await _measure(http_validate, iterations, warmup),
+            "validate_2": await _measure(http_validate_small, iterations, warmup),
             "generate": await _measure(
                 _cycle([http_generate(b) for b in generate_jsons]), iterations, warmup
             ),
@@ -200,13 +226,14 @@ async def over_protocols(
 def _table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = [
         f"{'':12} {'validate p50':>13} {'validate p99':>13} {'generate p50':>13} "
-        f"{'generate p99':>13}   (ms)"
+        f"{'generate p99':>13} {'2-node validate p50':>20}   (ms)"
     ]
     for name, numbers in rows.items():
         v, g = numbers["validate"], numbers["generate"]
+        floor = f"{numbers['validate_2']['p50_ms']:>20.3f}" if "validate_2" in numbers else ""
         lines.append(
             f"{name:12} {v['p50_ms']:>13.3f} {v['p99_ms']:>13.3f} "
-            f"{g['p50_ms']:>13.3f} {g['p99_ms']:>13.3f}"
+            f"{g['p50_ms']:>13.3f} {g['p99_ms']:>13.3f} {floor}"
         )
     return "\n".join(lines)
 
@@ -237,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         for op in ("validate", "generate"):
             summary[f"{key}_{op}_p50_ms"] = numbers[op]["p50_ms"]
             summary[f"{key}_{op}_p99_ms"] = numbers[op]["p99_ms"]
+    for protocol in ("grpc", "http"):
+        summary[f"{protocol}_validate_2_nodes_p50_ms"] = rows[protocol]["validate_2"]["p50_ms"]
     summary["validate_p50_ms"] = max(rows[p]["validate"]["p50_ms"] for p in ("grpc", "http"))
     summary["generate_p50_ms"] = max(rows[p]["generate"]["p50_ms"] for p in ("grpc", "http"))
     summary["reported"] = "worse of grpc and http"
