@@ -38,7 +38,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge.converter import FieldViolation, violations_from_validation_error
-from bridge.errors import BridgeError, InvalidArgument, Unauthenticated, Unavailable
+from bridge.errors import (
+    BridgeError,
+    InvalidArgument,
+    Unauthenticated,
+    Unavailable,
+    Unimplemented,
+)
 from bridge.web import error_response
 from contract import models as m
 from contract.models._base import Identifier, Limit, Offset
@@ -326,7 +332,7 @@ class McpApi:
         self.settings = settings
         self._app: ASGIApp | None = None
         self.route = Route(MCP_PATH, endpoint=self, name="mcp", include_in_schema=False)
-        """Add it to the app's routes (any method: the SDK answers POST, GET, DELETE)."""
+        """Add it to the app's routes (every method reaches ``__call__``, which answers)."""
 
     def transport_security(self) -> TransportSecuritySettings:
         """On a loopback listener, the SDK's DNS-rebinding guard (Host and Origin must be
@@ -368,6 +374,18 @@ class McpApi:
             if exc.http_status == 401:
                 response.headers["www-authenticate"] = 'Bearer realm="flowbridge"'
             await response(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            # Stateless: no session to DELETE, and no server-initiated messages, so no
+            # standalone SSE stream on GET (it would park a connection per client on every
+            # replica and hold up graceful shutdown). The spec's answer is 405.
+            refused = error_response(
+                Unimplemented(f"{scope['method']} {MCP_PATH}: this server takes POST only"),
+                request_id,
+                status=405,
+            )
+            refused.headers["allow"] = "POST"
+            await refused(scope, receive, send)
             return
         if self._app is None:
             await error_response(Unavailable("the MCP API is not started"), request_id)(

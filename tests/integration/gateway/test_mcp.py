@@ -165,6 +165,10 @@ async def test_a_request_without_a_valid_token_is_refused_before_any_tool_runs(
         assert served.status_code == 200 and served.json()["result"]["serverInfo"]["name"] == (
             "flowbridge"
         )
+        # Stateless: POST only (no SSE stream parked on GET, no session to DELETE).
+        for method in ("GET", "DELETE"):
+            other = await http.request(method, "/api/mcp", headers={**MCP_HEADERS, **BOB})
+            assert other.status_code == 405 and other.headers["allow"] == "POST"
     # No tool ran: nothing was stored for anyone.
     assert await stored(stack, "alice") == []
     # The SDK's client fails to connect without a token.
