@@ -23,10 +23,10 @@ COPY infra/lb/ infra/lb/
 # bridgectl mounts every `bridgectl.commands` entry point at start-up: each module named
 # in pyproject.toml must be in the image (tests/infra/test_image.py checks).
 COPY tools/ tools/
-# Wheels only (grpcio, asyncpg, uvloop... all publish manylinux wheels): the build stage
-# needs no compiler either, and the runtime stage gets nothing but the venv.
+# The C extensions (grpcio, asyncpg, uvloop, pydantic-core...) come as manylinux wheels,
+# so neither stage needs a compiler; the runtime stage gets nothing but the venv.
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
-    && /opt/venv/bin/pip install --only-binary=:all: /wheels/flowbridge-*.whl
+    && /opt/venv/bin/pip install /wheels/flowbridge-*.whl
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="flowbridge" \

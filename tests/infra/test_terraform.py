@@ -214,7 +214,7 @@ def test_terraform_fmt() -> None:
 
 
 def checkov() -> str | None:
-    for candidate in (REPO / ".venv-tools" / "bin" / "checkov", shutil.which("checkov")):
+    for candidate in (REPO / ".venv" / "tools" / "bin" / "checkov", shutil.which("checkov")):
         if candidate and Path(candidate).exists():
             return str(candidate)
     return None
@@ -227,7 +227,7 @@ def test_checkov_passes_with_every_skip_justified() -> None:
         assert colon and len(reason.strip()) >= 20, f"{check} is skipped without a reason"
     binary = checkov()
     if binary is None:
-        require_tool_or_skip("checkov (.ci/run installs it in .venv-tools)")
+        require_tool_or_skip("checkov (.ci/run installs it in .venv/tools)")
         return
     result = subprocess.run(
         [
