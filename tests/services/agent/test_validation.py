@@ -383,3 +383,29 @@ def test_removing_the_edges_into_a_node_makes_it_unreachable(
             by_type[kind] = [e for e in edges if e["node"] != victim]
     index = ids.index(victim) + 1
     assert f"nodes[{index}] ({victim}): unreachable from any trigger" in errors_of(data)
+
+
+_KEYS = st.sampled_from(
+    ["id", "name", "type", "subtype", "parameters", "connections", "nodes", "node", "main",
+     "true", "settings", "timezone", "disabled", "position", "url", "timeout"]
+)  # fmt: skip
+_LEAVES = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+    | st.sampled_from(["TRIGGER", "WAIT", "CONDITION", "HTTP_REQUEST", "n1", "t", "http://x"])
+)  # fmt: skip
+_JSONISH = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_KEYS | st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(_KEYS, _JSONISH, max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_any_json_is_judged_never_raises(data: dict[str, Any]) -> None:
+    report = validate_workflow(data)  # a broken workflow is an answer, never a 500
+    assert report.valid == (report.errors == [])
+    assert all(isinstance(e, str) and ": " in e for e in report.errors)
