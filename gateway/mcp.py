@@ -21,6 +21,7 @@ typed clients, so the TRANSPORT flag, shadows and fall-over apply to them too.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -316,7 +317,12 @@ def build_server(services: Services) -> MCPServer[Services]:
             log_level="WARNING",
         )
     for tool, hints in TOOLS:
-        server.add_tool(tool, annotations=hints, structured_output=True)
+        server.add_tool(
+            tool,
+            description=inspect.cleandoc(tool.__doc__ or ""),
+            annotations=hints,
+            structured_output=True,
+        )
     return server
 
 

@@ -102,10 +102,13 @@ async def test_tools_are_listed_with_their_input_and_output_schemas(stack: Stack
     assert {"execution_id", "status"} <= set(outputs["execute_workflow"]["properties"])
     assert listed["list_workflows"].annotations is not None
     assert listed["list_workflows"].annotations.read_only_hint is True
-    assert all(tool.description for tool in listed.values())
+    assert all(tool.description and "\n    " not in tool.description for tool in listed.values())
 
 
-async def test_generate_create_execute_and_read_the_execution(stack: Stack) -> None:
+@pytest.mark.parametrize("protocol", ["grpc", "http"])
+async def test_generate_create_execute_and_read_the_execution(stack: Stack, protocol: str) -> None:
+    """The tools go through the gateway's router: the TRANSPORT flag picks the protocol."""
+    await stack.set_flags(workflow_engine=protocol, workflow_agent=protocol)
     async with mcp_session(stack, token("alice")) as mcp:
         generated = ok(await mcp.call_tool("generate_workflow", {"description": DESCRIPTION}))
         assert generated["success"] is True and generated["missing_info"] == []
@@ -142,6 +145,10 @@ async def test_generate_create_execute_and_read_the_execution(stack: Stack) -> N
     assert public.json()["execution"] == execution
     metrics = await _metrics(stack)
     assert 'gateway_requests_total{code="OK",route="mcp:create_workflow"} 1.0' in metrics
+    calls = stack.app.state.gateway.router.stats.calls
+    for method in ("GenerateWorkflow", "ValidateWorkflow", "CreateWorkflow", "ExecuteWorkflow"):
+        assert calls[(method, protocol)] == 1, calls
+    assert not any(p != protocol for _, p in calls), calls
 
 
 async def test_a_request_without_a_valid_token_is_refused_before_any_tool_runs(
