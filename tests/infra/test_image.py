@@ -8,6 +8,7 @@ generated proto code importable from it alone (absolute imports, no path hacks).
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -129,6 +130,8 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def wheel(context: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel the image installs, built by the Dockerfile's command."""
     out = tmp_path_factory.mktemp("wheels")
+    # Offline when this venv has setuptools (3.11 venvs do); else pip fetches it, as in the image.
+    isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
     subprocess.run(
         [
             sys.executable,
@@ -137,7 +140,7 @@ def wheel(context: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "wheel",
             "--quiet",
             "--no-deps",
-            "--no-build-isolation",
+            *isolation,
             "--wheel-dir",
             str(out),
             str(context),
