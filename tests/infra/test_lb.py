@@ -31,6 +31,15 @@ def test_status_reads_weights_and_health(world: World) -> None:
     assert '"route": "nlb"' in result.stdout
 
 
+def test_status_table_for_people(world: World) -> None:
+    result = lb("status")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if "engine" in line]
+    assert len(rows) == 2
+    assert "blue=100 green=0" in rows[0] and "blue 1/1, green 1/1" in rows[0]
+    assert "blue=1 green=0" in rows[1]  # the NLB forwards to blue only
+
+
 def test_shift_in_steps_records_last_good_and_reads_back(world: World) -> None:
     result = lb(
         "shift", "--service", "engine", "--http-weight", "30", "--step", "10", "--pause", "0"
