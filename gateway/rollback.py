@@ -24,6 +24,7 @@ from feature_flags import FlagSet, FlagStore, Rule, Transport
 
 log = logging.getLogger("gateway.rollback")
 LATENCY_CHECK_SECONDS = 0.25
+MIN_SLOW_CALLS = 5
 SERVER_FAULTS = frozenset(
     {Code.UNAVAILABLE, Code.INTERNAL, Code.UNKNOWN, Code.DEADLINE_EXCEEDED, Code.DATA_LOSS}
 )
@@ -135,7 +136,11 @@ class RollbackGuard:
         if min(len(http_latencies), len(grpc_latencies)) < t.min_calls:
             return None
         http_p99, grpc_p99 = _p99(http_latencies), _p99(grpc_latencies)
-        if grpc_p99 > 0 and http_p99 > t.p99_ratio * grpc_p99:
+        limit = t.p99_ratio * grpc_p99
+        # The p99 of a few dozen calls is their slowest one or two (say, new connections
+        # after a listener came back): a breach needs MIN_SLOW_CALLS calls over the limit.
+        slow = sum(1 for seconds in http_latencies if seconds > limit)
+        if grpc_p99 > 0 and http_p99 > limit and slow >= MIN_SLOW_CALLS:
             return (
                 f"HTTP p99 {http_p99 * 1000:.1f} ms is over {t.p99_ratio:g}x "
                 f"gRPC's {grpc_p99 * 1000:.1f} ms"

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,14 @@ from tools.drill.drill import Drill, DrillReport, Event, Plan
 from tools.drill.stack import Endpoints, StackOptions, own_stack
 
 app = typer.Typer(help="Rollback drill: walk the cutover under load, break HTTP, time the way back")
-STYLE = {"fault": "red", "rollback": "green", "restore": "blue", "problem": "bold red"}
+STYLE = {
+    "fault": "red",
+    "rollback": "green",
+    "restore": "blue",
+    "problem": "bold red",
+    "lb-fault": "red",
+    "lb-rollback": "green",
+}
 
 
 @contextlib.contextmanager
@@ -61,6 +68,9 @@ def _endpoints(
 def drill(
     short: Annotated[bool, typer.Option("--short", help="the under-2-minute version")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    lb: Annotated[
+        bool, typer.Option("--lb", help="also drill the load-balancer path (moto elbv2)")
+    ] = False,
     gateway_url: Annotated[
         str, typer.Option(help="a running gateway (else the drill starts its own stack)")
     ] = "",
@@ -106,6 +116,8 @@ def drill(
     except (RuntimeError, OSError) as exc:
         console.print(f"[red]the drill could not run: {exc}")
         raise typer.Exit(2) from None
+    if lb:
+        _lb_part(report, show, console)
     from tools.drill.chart import draw  # matplotlib is imported only when drawing
 
     report.chart = str(draw(report, out_dir / "chart.png"))
@@ -116,6 +128,28 @@ def drill(
         typer.echo(report.model_dump_json(exclude={"samples", "load"}))
     if report.verdict != "pass":
         raise typer.Exit(1)
+
+
+def _lb_part(report: DrillReport, show: Callable[[Event], None], console: Console) -> None:
+    try:
+        from tools.drill.lb import run_lb_drill
+    except ImportError as exc:  # moto/boto3 are in the dev install and the `lb` extra
+        console.print(f"[red]--lb needs the dev install (moto[server], boto3): {exc}")
+        raise typer.Exit(2) from None
+
+    def event(what: str, kind: str) -> None:
+        item = Event(at=time.time(), what=what, kind=f"lb-{kind}")  # not drawn on the chart
+        report.timeline.append(item)
+        show(item)
+
+    result = run_lb_drill(event)
+    report.lb = result.model_dump()
+    if result.verdict != "pass":
+        report.problems += [f"lb: {problem}" for problem in result.problems]
+        report.verdict = "fail"
+    elif result.rollback_seconds is not None and result.rollback_seconds > 5:
+        report.problems.append(f"lb: rollback took {result.rollback_seconds:.2f}s")
+        report.verdict = "fail"
 
 
 def _render(report: DrillReport, console: Console) -> None:
@@ -140,6 +174,10 @@ def _render(report: DrillReport, console: Console) -> None:
         ("writes confirmed / counted", str(report.writes_believed), ""),
         ("fall-overs to gRPC", str(report.fallbacks), ""),
     ]
+    if report.lb is not None:
+        lb_seconds = report.lb["rollback_seconds"]
+        shown = "none" if lb_seconds is None else f"{lb_seconds:.2f}"
+        rows.append(("lb: green unhealthy -> weights back (s)", shown, "<= 5"))
     for row in rows:
         results.add_row(*row)
     console.print(results)

@@ -105,6 +105,8 @@ class DrillReport(BaseModel):
     load: LoadResult | None = None
     started: float
     seconds: float
+    lb: dict[str, Any] | None = None
+    """``--lb``: the load-balancer part (tools/drill/lb.py's LbReport)."""
     chart: str | None = None
     report: str | None = None
 

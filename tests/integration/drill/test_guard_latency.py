@@ -61,3 +61,20 @@ async def test_slow_moments_after_grpc_stopped_are_not_compared_with_its_past(
     await guard.settle()
     assert guard.history and "error rate" in guard.history[0].reason
     assert str(store.current().services["workflow_engine"]) == "grpc"
+
+
+async def test_a_few_slow_calls_in_a_small_sample_are_not_a_p99_breach(tmp_path: Path) -> None:
+    guard, clock, _ = await _guard(tmp_path, "http:10")
+    _traffic(guard, clock, 5, grpc=0.002)
+    for index in range(60):  # HTTP back after a restore: two slow connection set-ups
+        clock.now += 0.05
+        guard.observe("workflow_engine", P.GRPC, None, 0.002)
+        guard.observe("workflow_engine", P.HTTP, None, 0.080 if index < 2 else 0.002)
+    await guard.settle()
+    assert not guard.history
+    for _ in range(5):  # five slow ones are a pattern
+        clock.now += 0.3
+        guard.observe("workflow_engine", P.GRPC, None, 0.002)
+        guard.observe("workflow_engine", P.HTTP, None, 0.080)
+    await guard.settle()
+    assert guard.history and "p99" in guard.history[0].reason
