@@ -69,6 +69,18 @@ locals {
     agent  = [{ name = "LLM_PROVIDER", value = var.llm_provider }]
   }
 
+  attachments = {
+    for key, d in local.deployments : key => concat(
+      contains(split(",", var.protocols[d.color]), "http") ? [
+        { target_group_arn = aws_lb_target_group.http[key].arn, container_port = local.container_http_port },
+      ] : [],
+      contains(split(",", var.protocols[d.color]), "grpc") ? [
+        { target_group_arn = aws_lb_target_group.grpc[key].arn, container_port = d.grpc_port },
+        { target_group_arn = aws_lb_target_group.nlb[key].arn, container_port = d.grpc_port },
+      ] : [],
+    )
+  }
+
   # One health check for both protocols (HTTP /health and grpc.health.v1.Health).
   container_health = {
     command     = ["CMD", "python", "-m", "bridge.healthcheck"]
@@ -193,21 +205,17 @@ resource "aws_ecs_service" "backend" {
     enable   = true
     rollback = true
   }
-  # One task, three target groups: HTTP (internal ALB), gRPC (internal ALB), gRPC (NLB).
-  load_balancer {
-    target_group_arn = aws_lb_target_group.http[each.key].arn
-    container_name   = each.value.service
-    container_port   = local.container_http_port
-  }
-  load_balancer {
-    target_group_arn = aws_lb_target_group.grpc[each.key].arn
-    container_name   = each.value.service
-    container_port   = each.value.grpc_port
-  }
-  load_balancer {
-    target_group_arn = aws_lb_target_group.nlb[each.key].arn
-    container_name   = each.value.service
-    container_port   = each.value.grpc_port
+  # One task in up to three target groups: HTTP (internal ALB), gRPC (internal ALB) and
+  # gRPC (NLB), each only if the colour's PROTOCOLS serves it: ECS replaces a task that
+  # fails any of its groups' health checks, so a gRPC-only (legacy) colour must not sit in
+  # an HTTP group.
+  dynamic "load_balancer" {
+    for_each = local.attachments[each.key]
+    content {
+      target_group_arn = load_balancer.value.target_group_arn
+      container_name   = each.value.service
+      container_port   = load_balancer.value.container_port
+    }
   }
   depends_on = [aws_lb_listener_rule.http, aws_lb_listener_rule.grpc, aws_lb_listener.grpc]
 }

@@ -171,12 +171,27 @@ def test_ecs_tasks_serve_both_ports_behind_their_target_groups() -> None:
     assert '{name = "GRPC_PORT", value = tostring(each.value.grpc_port)}' in task
     assert "PROTOCOLS" in task
     service = resources("aws_ecs_service")["backend"]
-    attached = {(lb["target_group_arn"], lb["container_port"]) for lb in service["load_balancer"]}
-    assert attached == {
-        ("${aws_lb_target_group.http[each.key].arn}", "${local.container_http_port}"),
-        ("${aws_lb_target_group.grpc[each.key].arn}", "${each.value.grpc_port}"),
-        ("${aws_lb_target_group.nlb[each.key].arn}", "${each.value.grpc_port}"),
-    }
+    (dynamic,) = service["dynamic"]
+    assert dynamic["load_balancer"]["for_each"] == "${local.attachments[each.key]}"
+    content = dynamic["load_balancer"]["content"][0]
+    assert content["container_port"] == "${load_balancer.value.container_port}"
+    # Each target group only when the colour serves its protocol (ECS replaces a task
+    # that fails any of its groups' health checks).
+    attachments = locals_()["attachments"]
+    http_part, grpc_part = attachments.split('"grpc")')
+    assert 'contains(split(",", var.protocols[d.color]), "http")' in http_part
+    assert (
+        "{target_group_arn = aws_lb_target_group.http[key].arn, container_port = local.container_http_port}"
+        in http_part
+    )
+    assert (
+        "{target_group_arn = aws_lb_target_group.grpc[key].arn, container_port = d.grpc_port}"
+        in grpc_part
+    )
+    assert (
+        "{target_group_arn = aws_lb_target_group.nlb[key].arn, container_port = d.grpc_port}"
+        in grpc_part
+    )
     assert service["launch_type"] == "FARGATE"
     gateway = resources("aws_ecs_task_definition")["gateway"]["container_definitions"]
     # No version in base URLs (clients add /v1); gRPC through the NLB.
