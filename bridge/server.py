@@ -310,6 +310,7 @@ class _HttpListener(_Listener):
                 server_header=False,
                 timeout_graceful_shutdown=int(self.grace) or 1,
                 timeout_keep_alive=30,
+                root_path=self.owner.settings.root_path,
             )
             server = _QuietUvicorn(config)
             task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -33,6 +33,10 @@ class BridgeSettings(BaseSettings):
     proxies and load balancers with idle timeouts keep it open; 0 turns it off."""
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Browser origins allowed to call the HTTP API; empty means CORS off."""
+    root_path: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9._~-]+)*$")] = ""
+    """``ROOT_PATH``: the prefix a proxy strips before requests reach this service (the
+    internal ALB's ``/engine``), so /docs asks for ``/engine/openapi.json``. Routes are
+    unchanged: requests arrive without the prefix."""
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -119,6 +119,8 @@ resource "aws_ecs_task_definition" "backend" {
       { name = "GRPC_PORT", value = tostring(each.value.grpc_port) },
       { name = "PROTOCOLS", value = var.protocols[each.value.color] },
       { name = "DRAIN_DELAY_SECONDS", value = "10" },
+      # The internal ALB strips /engine or /agent: the API docs must ask for it.
+      { name = "ROOT_PATH", value = each.value.path },
     ], local.backend_env[each.value.backend])
     secrets     = local.secrets[each.value.backend]
     healthCheck = local.container_health

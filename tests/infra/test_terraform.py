@@ -170,6 +170,8 @@ def test_ecs_tasks_serve_both_ports_behind_their_target_groups() -> None:
     assert '{name = "PORT", value = tostring(local.container_http_port)}' in task
     assert '{name = "GRPC_PORT", value = tostring(each.value.grpc_port)}' in task
     assert "PROTOCOLS" in task
+    # The ALB strips the same prefix it routes on: the docs must know it (ROOT_PATH).
+    assert '{name = "ROOT_PATH", value = each.value.path}' in task
     service = resources("aws_ecs_service")["backend"]
     (dynamic,) = service["dynamic"]
     assert dynamic["load_balancer"]["for_each"] == "${local.attachments[each.key]}"

@@ -319,3 +319,27 @@ async def test_cors_allows_only_listed_origins(start_server: StartServer) -> Non
             headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_behind_a_prefix_stripping_proxy_docs_point_under_root_path(
+    start_server: StartServer,
+) -> None:
+    """The internal ALB serves the engine under /engine and strips it: ROOT_PATH makes the
+    docs page and the spec name /engine, while routes still answer without the prefix."""
+    server = await start_server(root_path="/engine")
+    async with httpx.AsyncClient(base_url=server.http_url) as client:
+        docs = await client.get("/docs")
+        assert docs.status_code == 200 and "/engine/openapi.json" in docs.text
+        spec = (await client.get("/openapi.json")).json()
+        assert spec["servers"] == [{"url": "/engine"}]
+        assert (await client.get("/health")).status_code == 200
+
+
+def test_root_path_must_be_a_clean_prefix() -> None:
+    from pydantic import ValidationError
+
+    from bridge.settings import BridgeSettings
+
+    for bad in ("engine", "/engine/", "/en gine"):
+        with pytest.raises(ValidationError, match="root_path"):
+            BridgeSettings(root_path=bad)
