@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.agent import tasks
 from services.agent.draft import Draft, DraftEdge, DraftNode, DraftRetry, parse_draft
@@ -145,6 +146,8 @@ def draft_from_description(
             "notify Slack, summarize with AI, wait, remove duplicates)"
         )
     b.suggestions.extend(f"Assumed the schedule {a}." for a in seen.trigger.assumed)
+    if seen.trigger.unreadable is not None:
+        b.missing.append(f"schedule: when should it run? {seen.trigger.unreadable}")
     if seen.trigger.subtype == "WEBHOOK":
         b.suggestions.append(
             "Create a WEBHOOK trigger for this workflow; callers POST JSON to "
@@ -155,6 +158,11 @@ def draft_from_description(
             "Consider a retry policy on the HTTP steps (user_preferences.retries)."
         )
     timezone = seen.timezone or context.get("timezone") or preferences.get("timezone") or None
+    if timezone is not None and not _is_zone(timezone):
+        b.missing.append(
+            f"timezone: {timezone!r} is not a time zone (an IANA name such as Europe/Paris)"
+        )
+        timezone = None
     confidence = 0.55 + 0.1 * min(len(seen.steps), 3) - 0.15 * len(b.missing)
     return Draft(
         name=(context.get("name") or _name(seen.trigger, b.nodes))[:255],
@@ -166,6 +174,14 @@ def draft_from_description(
         suggestions=b.suggestions,
         confidence=round(max(0.1, min(0.9, confidence)), 2),
     )
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _name(trigger: Trigger, nodes: list[DraftNode]) -> str:

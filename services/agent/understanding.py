@@ -143,6 +143,9 @@ class Trigger:
     path: str | None = None
     assumed: list[str] = field(default_factory=list)
     """Defaults the reader chose (e.g. 09:00 for "every morning"), said in suggestions."""
+    unreadable: str | None = None
+    """A schedule that was named but cannot be run as given ("every 90 minutes", "at
+    25"): asked in missing_info rather than rounded to something else."""
 
 
 @dataclass(slots=True)
@@ -193,17 +196,32 @@ def _schedule(match: re.Match[str]) -> Trigger:
     period = (groups.get("period") or groups.get("adverb") or "").lower()
     assumed: list[str] = []
     if groups.get("n"):
-        n = max(1, int(groups["n"]))
-        if groups["unit"].lower().startswith("h"):
+        n = int(groups["n"])
+        hours = groups["unit"].lower().startswith("h")
+        if not hours and n >= 60 and n % 60 == 0:
+            n, hours = n // 60, True
+        if hours and n == 24:
+            return Trigger("CRON", "0 0 * * *", "Every day at 00:00")
+        # Cron steps restart each hour (day): */n runs evenly only when n divides 60 (24).
+        if hours and 1 <= n < 24 and 24 % n == 0:
             return Trigger("CRON", f"0 */{n} * * *", f"Every {n} hours")
-        return Trigger("CRON", f"*/{n} * * * *", f"Every {n} minutes")
+        if not hours and 1 <= n < 60 and 60 % n == 0:
+            return Trigger("CRON", f"*/{n} * * * *", f"Every {n} minutes")
+        unit = "hours" if hours else "minutes"
+        return Trigger(
+            "MANUAL",
+            unreadable=f"every {n} {unit} cannot be a cron schedule (use a number of "
+            f"{unit} that divides {24 if hours else 60}, or a cron expression)",
+        )
     if period in {"minute"}:
         return Trigger("CRON", "* * * * *", "Every minute")
     if period in {"hour", "hourly"}:
         return Trigger("CRON", f"{minute} * * * *", "Every hour")
     defaults = {"morning": 9, "evening": 18, "night": 22, "nightly": 22}
     if hour_text is not None:
-        hour = int(hour_text) % 24
+        hour = int(hour_text)
+        if hour > 23 or minute > 59 or (ampm and not 1 <= hour <= 12):
+            return Trigger("MANUAL", unreadable=f"{match.group(0).strip()!r} is not a time of day")
         if ampm == "pm" and hour < 12:
             hour += 12
         if ampm == "am" and hour == 12:

@@ -244,3 +244,19 @@ def test_descriptions_are_bounded_by_the_model() -> None:
             m.GenerateWorkflowRequest(description=bad)
         (error,) = failure.value.errors()
         assert error["loc"] == ("description",)
+
+
+async def test_an_unrunnable_schedule_or_zone_is_asked_not_rounded() -> None:
+    graph = AgentGraph(OfflineProvider(solvers()))
+    every_90 = await graph.generate("Every 90 minutes fetch https://x.example.com/a", {}, {})
+    assert every_90["success"] is False and every_90["errors"] == []
+    (line,) = every_90["missing_info"]
+    assert line.startswith("schedule: when should it run? every 90 minutes cannot be")
+    zone = await graph.generate(
+        "Every day at 9 fetch https://x.example.com/a", {"timezone": "Mars/Base"}, {}
+    )
+    assert zone["success"] is False and zone["errors"] == []
+    assert zone["missing_info"] == [
+        "timezone: 'Mars/Base' is not a time zone (an IANA name such as Europe/Paris)"
+    ]
+    assert zone["workflow"].settings.timezone == {}

@@ -94,3 +94,32 @@ def test_emails_are_collected() -> None:
     assert understand("Send an email to a@example.com and b.c@example.org").emails == [
         "a@example.com", "b.c@example.org",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "cron"),
+    [
+        ("Every 120 minutes call the API", "0 */2 * * *"),
+        ("Every 24 hours call the API", "0 0 * * *"),
+        ("Every 6 hours call the API", "0 */6 * * *"),
+    ],
+)
+def test_intervals_cron_can_run_evenly(text: str, cron: str) -> None:
+    assert understand(text).trigger.cron == cron
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Every 90 minutes call the API",
+        "Every 7 minutes call the API",
+        "Every 0 minutes call the API",
+        "Every 5 hours call the API",
+        "Every day at 25 call the API",
+        "Every day at 7:75 call the API",
+        "Every day at 13 pm call the API",
+    ],
+)
+def test_schedules_cron_cannot_run_as_said_are_unreadable(text: str) -> None:
+    trigger = understand(text).trigger
+    assert trigger.cron is None and trigger.unreadable, trigger
