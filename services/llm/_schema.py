@@ -4,8 +4,14 @@ structured-output subset."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from services.llm._base import LLMError, LLMOutputError
+
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 """Besides every 5xx: request timeout, lock conflict, rate limit. The same statuses both
@@ -29,6 +35,48 @@ def server_message(body: object, fallback: str) -> str:
     if isinstance(body, str) and body.strip():
         return body.strip()[:500]
     return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class SdkErrors:
+    """One SDK's exception classes. Both official SDKs are generated from the same
+    template, so they have the same tree under different names."""
+
+    status: type[Exception]
+    timeout: type[Exception]
+    connection: type[Exception]
+    validation: type[Exception]
+    base: type[Exception]
+
+
+async def call_sdk(
+    provider: str,
+    errors: SdkErrors,
+    request: Callable[[], Awaitable[T]],
+    describe_status: Callable[[Any], str],
+) -> T:
+    """The one place SDK errors become LLMError (after the SDK's own retries):
+    ``describe_status(exc)`` words an error status (``HTTP 429: ...``)."""
+    try:
+        return await request()
+    except errors.status as exc:
+        status = int(getattr(exc, "status_code", 0))
+        raise LLMError(
+            provider, describe_status(exc), retryable=is_retryable_status(status)
+        ) from exc
+    except errors.timeout as exc:
+        raise LLMError(provider, "request timed out", retryable=True) from exc
+    except errors.connection as exc:
+        message = getattr(exc, "message", str(exc))
+        raise LLMError(provider, f"connection failed: {message}", retryable=True) from exc
+    except json.JSONDecodeError as exc:
+        # A 200 whose body is not JSON: the SDK lets the decoder's error through.
+        raise LLMOutputError(provider, f"the response body is not JSON: {exc}") from exc
+    except errors.validation as exc:
+        message = getattr(exc, "message", str(exc))
+        raise LLMOutputError(provider, f"unexpected response body: {message}") from exc
+    except errors.base as exc:
+        raise LLMError(provider, f"{type(exc).__name__}: {exc}") from exc
 
 
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")

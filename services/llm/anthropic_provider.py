@@ -17,7 +17,6 @@ SDK errors become ``LLMError`` in one place (``_call``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -31,8 +30,8 @@ from anthropic.types import (
     ToolUseBlock,
 )
 
-from services.llm._base import LLMError, LLMOutputError, StructuredTask
-from services.llm._schema import is_retryable_status, server_message
+from services.llm._base import LLMOutputError, StructuredTask
+from services.llm._schema import SdkErrors, call_sdk, server_message
 
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6"
 """Current, and takes a forced tool call (no up-front thinking unless asked). Override
@@ -136,28 +135,7 @@ class AnthropicProvider:
         )
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
-        """The one place SDK errors become LLMError (after the SDK's own retries)."""
-        try:
-            return await request()
-        except anthropic.APIStatusError as exc:
-            message = exc.api_message or server_message(exc.body, exc.message)
-            kind = f" ({exc.type})" if exc.type else ""
-            raise LLMError(
-                self.name,
-                f"HTTP {exc.status_code}{kind}: {message}",
-                retryable=is_retryable_status(exc.status_code),
-            ) from exc
-        except anthropic.APITimeoutError as exc:
-            raise LLMError(self.name, "request timed out", retryable=True) from exc
-        except anthropic.APIConnectionError as exc:
-            raise LLMError(self.name, f"connection failed: {exc.message}", retryable=True) from exc
-        except json.JSONDecodeError as exc:
-            # A 200 whose body is not JSON: the SDK lets the decoder's error through.
-            raise LLMOutputError(self.name, f"the response body is not JSON: {exc}") from exc
-        except anthropic.APIResponseValidationError as exc:
-            raise LLMOutputError(self.name, f"unexpected response body: {exc.message}") from exc
-        except anthropic.AnthropicError as exc:
-            raise LLMError(self.name, f"{type(exc).__name__}: {exc}") from exc
+        return await call_sdk(self.name, _ERRORS, request, _describe_status)
 
 
 def _blocks(message: Message, provider: str) -> list[Any]:
@@ -175,3 +153,18 @@ def _check_stop(message: Message, provider: str, what: str) -> None:
         raise LLMOutputError(provider, f"the model refused {what}")
     if reason == "max_tokens":
         raise LLMOutputError(provider, f"{what} was cut at max tokens")
+
+
+_ERRORS = SdkErrors(
+    status=anthropic.APIStatusError,
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+    validation=anthropic.APIResponseValidationError,
+    base=anthropic.AnthropicError,
+)
+
+
+def _describe_status(exc: anthropic.APIStatusError) -> str:
+    message = exc.api_message or server_message(exc.body, exc.message)
+    kind = f" ({exc.type})" if exc.type else ""
+    return f"HTTP {exc.status_code}{kind}: {message}"

@@ -23,8 +23,8 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessage, ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 
-from services.llm._base import LLMError, LLMOutputError, StructuredTask
-from services.llm._schema import is_retryable_status, is_strict_schema, server_message
+from services.llm._base import LLMOutputError, StructuredTask
+from services.llm._schema import SdkErrors, call_sdk, is_strict_schema, server_message
 
 DEFAULT_OPENAI_MODEL = "gpt-5.4-mini"
 """A small current model with Structured Outputs (the substitute OpenAI names for its
@@ -130,27 +130,12 @@ class OpenAIProvider:
         )
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
-        """The one place SDK errors become LLMError (after the SDK's own retries)."""
-        try:
-            return await request()
-        except openai.APIStatusError as exc:
-            message = server_message(exc.body, exc.message)
-            raise LLMError(
-                self.name,
-                f"HTTP {exc.status_code}: {message}",
-                retryable=is_retryable_status(exc.status_code),
-            ) from exc
-        except openai.APITimeoutError as exc:
-            raise LLMError(self.name, "request timed out", retryable=True) from exc
-        except openai.APIConnectionError as exc:
-            raise LLMError(self.name, f"connection failed: {exc.message}", retryable=True) from exc
-        except json.JSONDecodeError as exc:
-            # A 200 whose body is not JSON: the SDK lets the decoder's error through.
-            raise LLMOutputError(self.name, f"the response body is not JSON: {exc}") from exc
-        except openai.APIResponseValidationError as exc:
-            raise LLMOutputError(self.name, f"unexpected response body: {exc.message}") from exc
-        except openai.OpenAIError as exc:
-            raise LLMError(self.name, f"{type(exc).__name__}: {exc}") from exc
+        return await call_sdk(
+            self.name,
+            _ERRORS,
+            request,
+            lambda exc: f"HTTP {exc.status_code}: {server_message(exc.body, exc.message)}",
+        )
 
 
 def _messages(system: str | None, prompt: str) -> list[ChatCompletionMessageParam]:
@@ -171,3 +156,12 @@ def _first_message(completion: ChatCompletion, provider: str) -> ChatCompletionM
     if not isinstance(message, ChatCompletionMessage):
         raise LLMOutputError(provider, "the response's first choice has no message")
     return message
+
+
+_ERRORS = SdkErrors(
+    status=openai.APIStatusError,
+    timeout=openai.APITimeoutError,
+    connection=openai.APIConnectionError,
+    validation=openai.APIResponseValidationError,
+    base=openai.OpenAIError,
+)
