@@ -98,11 +98,17 @@ class RollbackGuard:
         self._pending: set[str] = set()
         self._latency_checked: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._rolled_back_at: dict[str, float] = {}
 
     def observe(
         self, service: str, transport: Transport, error: BaseException | None, seconds: float
     ) -> None:
         now = self.clock()
+        if transport is Transport.HTTP and now - seconds < self._rolled_back_at.get(service, -1e18):
+            # It began before the last rollback: part of that incident, already acted on. Left
+            # in, a call that drained slowly from the closing listener would count against
+            # the next walk forward.
+            return
         window = self.windows.setdefault((service, transport), _Window())
         window.add(now, is_fault(error), seconds, self.thresholds.window_seconds)
         if transport is Transport.HTTP:
@@ -169,6 +175,7 @@ class RollbackGuard:
             await self.store.update(change, who="auto-rollback", why=reason)
             self.history.append(RollbackRecord(time.time(), service, reason))
             self.windows.pop((service, Transport.HTTP), None)
+            self._rolled_back_at[service] = self.clock()
             log.error("rolled back to gRPC", extra={"service": service, "reason": reason})
         finally:
             self._pending.discard(service)

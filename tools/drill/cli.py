@@ -98,7 +98,9 @@ def drill(
     )  # fmt: skip
     out_dir = out or Path(".data") / "drill" / time.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = StackOptions(database_url=database_url or None, flags_store=flags_store or None)
+    options = StackOptions(
+        database_url=database_url or None, flags_store=flags_store or None, log_dir=out_dir
+    )
     runner: Drill | None = None
 
     def show(event: Event) -> None:

@@ -211,8 +211,9 @@ class Drill:
     async def _fault_and_rollback(self) -> dict[str, Any] | None:
         before = self._rollbacks()
         fault_at = time.time()
+        self._event("fault: switching the engine's HTTP listener off", "fault")
         await self._listener(False)
-        self._event("fault: engine HTTP listener switched off", "fault")
+        self._event("engine HTTP listener is off (in-flight calls drained)", "info")
         deadline = time.monotonic() + self.plan.rollback_timeout
         while time.monotonic() < deadline:
             sample = _summarise(await self._cutover())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import signal
 import time
@@ -188,9 +189,11 @@ class LoadGenerator:
                     headers=headers,
                 ) as reply:  # fmt: skip
                     status = reply.status
-                    body = await reply.json(content_type=None)
+                    raw = await reply.read()
                 if status == 201:
-                    self.created[user].append(body["workflow"]["id"])
+                    self.created[user].append(json.loads(raw)["workflow"]["id"])
+                else:
+                    detail = raw[:300].decode(errors="replace")
             else:
                 bucket.reads += 1
                 if self.random.random() < 0.8:

@@ -11,13 +11,17 @@ switch (over gRPC, so it works while HTTP is off) and its gRPC API for counting 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+import signal
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.loadgen import ServerProcess, free_port
+from bench.loadgen import free_port, wait_port
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,29 @@ class StackOptions:
     flags_store: str | None = None
     gateway_env: tuple[tuple[str, str], ...] = ()
     """Extra gateway settings (e.g. ROLLBACK_* thresholds)."""
+    log_dir: Path | None = None
+    """Where engine.log and gateway.log go (default: the temporary directory)."""
+
+
+@contextlib.contextmanager
+def _serve(name: str, env: dict[str, str], ports: list[int], log: Path) -> Iterator[None]:
+    """``bridgectl serve <name>`` in a child process, its log kept, stopped by SIGTERM."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "serve", name],
+            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            for port in ports:
+                wait_port(port)
+            yield
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @contextlib.contextmanager
@@ -72,12 +99,11 @@ def own_stack(options: StackOptions) -> Iterator[Endpoints]:
             "LOG_LEVEL": "WARNING",
             **dict(options.gateway_env),
         }
-        serve = ["-m", "bridge.cli", "serve"]
-        engine = ServerProcess(
-            [*serve, "engine"], http_port=engine_http, grpc_port=engine_grpc, env=engine_env
-        )
-        front = ServerProcess([*serve, "gateway"], http_port=gateway, env=gateway_env)
-        with engine, front:
+        logs = options.log_dir or tmp
+        with (
+            _serve("engine", engine_env, [engine_http, engine_grpc], logs / "engine.log"),
+            _serve("gateway", gateway_env, [gateway], logs / "gateway.log"),
+        ):
             yield Endpoints(
                 gateway_url=f"http://127.0.0.1:{gateway}",
                 engine_url=f"http://127.0.0.1:{engine_http}",

@@ -78,3 +78,24 @@ async def test_a_few_slow_calls_in_a_small_sample_are_not_a_p99_breach(tmp_path:
         guard.observe("workflow_engine", P.HTTP, None, 0.080)
     await guard.settle()
     assert guard.history and "p99" in guard.history[0].reason
+
+
+async def test_calls_begun_before_a_rollback_do_not_count_after_it(tmp_path: Path) -> None:
+    guard, clock, store = await _guard(tmp_path, "http")
+    _traffic(guard, clock, 1, grpc=0.002, http=0.002)
+    for _ in range(100):  # the fault
+        clock.now += 0.01
+        guard.observe("workflow_engine", P.HTTP, Unavailable("down"), 0.001)
+    await guard.settle()
+    assert len(guard.history) == 1
+    await store.update(
+        lambda f: f.model_copy(update={"services": {"workflow_engine": Rule.parse("http:10")}}),
+        who="test", why="walk forward again",
+    )  # fmt: skip
+    for _ in range(30):  # calls that drained slowly from the closing listener, 3 s each
+        clock.now += 0.01
+        guard.observe("workflow_engine", P.HTTP, None, 3.0)
+    _traffic(guard, clock, 2, grpc=0.002, http=0.002)
+    await guard.settle()
+    assert len(guard.history) == 1, guard.history[-1].reason
+    assert str(store.current().services["workflow_engine"]) == "http:10"
