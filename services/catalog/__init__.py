@@ -123,7 +123,9 @@ def _missing(type_name: str, subtype: str | None, parameters: Mapping[str, str])
         return []
     needed = [*spec.required, *spec.required_by_subtype.get(subtype or "", ())]
     missing = [name for name in needed if not str(parameters.get(name, "")).strip()]
-    if spec.type == "TRANSFORM" and not (parameters.get("fields") or parameters.get("target")):
+    if spec.type == "TRANSFORM" and not (
+        str(parameters.get("fields", "")).strip() or str(parameters.get("target", "")).strip()
+    ):
         missing.append("target")
     return missing
 

@@ -21,6 +21,7 @@ _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _WHOLE = re.compile(r"^\s*\{\{(.*?)\}\}\s*$", re.S)
 MAX_EXPRESSION = 2000
 
+
 def unique(values: Any) -> Any:
     """A list without repeated entries, first occurrence kept (entries compare as JSON, so
     objects work too); anything that is not a list is returned unchanged."""
@@ -40,7 +41,7 @@ def unique(values: Any) -> Any:
 FUNCTIONS = {
     "len": len, "str": str, "int": int, "float": float, "round": round, "abs": abs,
     "min": min, "max": max, "bool": bool, "lower": str.lower, "upper": str.upper,
-    "json": json.dumps, "unique": unique,
+    "json": lambda value: json.dumps(value, default=_plain), "unique": unique,
 }  # fmt: skip
 
 
@@ -67,6 +68,13 @@ class _Item:
 
     def __repr__(self) -> str:
         return json.dumps(self._data, default=str)
+
+
+def _plain(value: Any) -> Any:
+    """What ``json()`` encodes for an item read from ``$json`` (``json($json.body)``)."""
+    if isinstance(value, _Item):
+        return value._data
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _wrap(value: Any) -> Any:

@@ -52,3 +52,21 @@ def test_unique_keeps_first_occurrences_and_compares_objects_as_json() -> None:
     item = {"rows": [3, 1, 3, {"a": 1}, {"a": 1}, 2, 1]}
     assert render("{{ unique($json.rows) }}", item) == [3, 1, {"a": 1}, 2]
     assert render("{{ unique($json.rows[0]) }}", item) == 3
+
+
+def test_json_encodes_items_read_from_json_even_nested() -> None:
+    item = {"body": {"status": "error", "rows": [1, 2]}}
+    assert render("{{ json($json.body) }}", item) == '{"status": "error", "rows": [1, 2]}'
+    assert render('{{ json({"text": "x", "data": $json.body}) }}', item) == (
+        '{"text": "x", "data": {"status": "error", "rows": [1, 2]}}'
+    )
+    assert render("{{ json($json) }}", item).startswith('{"body": ')
+
+
+def test_a_blank_transform_target_is_missing() -> None:
+    from contract.models import Node
+    from services.catalog import missing_parameters
+
+    blank = Node.model_validate({"id": "t", "name": "T", "type": "TRANSFORM",
+                                 "position": {"x": 0, "y": 0}, "parameters": {"target": "   "}})  # fmt: skip
+    assert missing_parameters(blank) == ["target"]
