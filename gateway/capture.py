@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -52,6 +53,8 @@ SECRET_VALUE = re.compile(
     re.IGNORECASE,
 )
 """Secrets recognisable by their shape, replaced inside any string."""
+VALUE_MARKERS = ("bearer", "basic", "eyj", "sk-", "akia")
+"""Lower-case text every SECRET_VALUE match contains (a cheap test before the regex)."""
 
 
 class CallError(BaseModel):
@@ -94,18 +97,48 @@ class CallRecord(BaseModel):
         return f"{self.service}/{self.method}"
 
 
-def redact(value: Any, *, secret: bool = False) -> Any:
+def redact(value: Any) -> Any:
     """A copy of a JSON value with secrets replaced (see the module docstring)."""
+    return _values(_keys(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return SECRET_KEY.search(key) is not None
+
+
+def _keys(value: Any, secret: bool = False) -> Any:
+    """Strings under secret keys replaced (numbers, booleans and null keep their type: they
+    are not secrets, and replay needs them). Scalars are not recursed into: this walk is
+    most of what capturing a call costs."""
     if isinstance(value, dict):
-        return {
-            key: redact(item, secret=secret or bool(SECRET_KEY.search(str(key))))
-            for key, item in value.items()
-        }
+        out = {}
+        for key, item in value.items():
+            under = secret or _secret_key(str(key))
+            if isinstance(item, dict | list):
+                item = _keys(item, under)
+            elif under and isinstance(item, str):
+                item = REDACTED
+            out[key] = item
+        return out
     if isinstance(value, list):
-        return [redact(item, secret=secret) for item in value]
+        return [
+            _keys(item, secret)
+            if isinstance(item, dict | list)
+            else (REDACTED if secret and isinstance(item, str) else item)
+            for item in value
+        ]
+    return REDACTED if secret and isinstance(value, str) else value
+
+
+def _values(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_values(item) for item in value]
     if isinstance(value, str):
-        return REDACTED if secret else SECRET_VALUE.sub(REDACTED, value)
-    return value  # numbers, booleans, null: not secrets, and replay needs their type
+        return SECRET_VALUE.sub(REDACTED, value)
+    return value
 
 
 def read_corpus(path: str | Path) -> list[CallRecord]:
@@ -224,15 +257,22 @@ def _line(seq: int, item: _Pending) -> str:
         "method": method.name,
         "user_id": options.user_id,
         "idempotency_key": options.idempotency_key,
-        "request": redact(request.model_dump(mode="json", exclude_unset=True)),
+        "request": _keys(request.model_dump(mode="json", exclude_unset=True)),
         "protocol": protocol,
         "latency_ms": round(seconds * 1000, 3),
     }
     if isinstance(outcome, BridgeError):
-        record["error"] = redact(outcome.to_http_body()["error"])
+        record["error"] = _keys(outcome.to_http_body()["error"])
     else:
-        record["response"] = redact(outcome.model_dump(mode="json"))
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+        record["response"] = _keys(outcome.model_dump(mode="json"))
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    # Secrets known by their shape, in one pass over the line (none of them contains a
+    # character JSON escapes, so the text holds them exactly as the values did); the
+    # regex runs only when one of their markers is there at all.
+    lowered = text.lower()
+    if any(marker in lowered for marker in VALUE_MARKERS):
+        text = SECRET_VALUE.sub(REDACTED, text)
+    return text + "\n"
 
 
 def open_recorder(path: str | Path | None, sample_rate: float) -> CallRecorder | None:

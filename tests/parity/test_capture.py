@@ -87,7 +87,8 @@ def _router(engine: Engine, rule: str, recorder: CallRecorder) -> RoutedTranspor
 WORKFLOW = m.CreateWorkflowRequest.model_validate(
     {"user_id": "alice", "name": "Ping", "nodes": [
         {"id": "start", "name": "Start", "type": "TRIGGER", "subtype": "MANUAL",
-         "position": {"x": 0, "y": 0}, "credentials": {"api": "cred-secret-1"}}]}
+         "position": {"x": 0, "y": 0}, "credentials": {"api": "cred-secret-1"},
+         "notes": {"curl": "curl -H 'authorization: Bearer tok-12345' ..."}}]}
 )  # fmt: skip
 
 
@@ -116,6 +117,8 @@ async def test_calls_through_the_router_are_recorded_redacted_with_protocol_and_
     assert create.response["workflow"]["nodes"][0]["credentials"] == {"api": REDACTED}
     assert create.response["workflow"]["id"] == created.workflow.id
     assert "cred-secret-1" not in path.read_text()
+    assert "tok-12345" not in path.read_text(), "a bearer token inside any string"
+    assert create.request["nodes"][0]["notes"]["curl"] == f"curl -H 'authorization: {REDACTED}' ..."
     assert denied.error is not None and denied.error.code == "NOT_FOUND"
     assert denied.response is None and denied.user_id == "bob" and denied.seq == 1
     assert denied.at_ms >= create.at_ms and denied.latency_ms > 0
