@@ -19,6 +19,7 @@ from services.agent import tasks
 from services.agent.draft import Draft, DraftEdge, DraftNode, DraftRetry, parse_draft
 from services.agent.understanding import Condition, Step, Trigger, classify, understand
 from services.catalog import CATALOG, canonical
+from services.catalog.graph import reachable
 from services.llm import LLMOutputError, OfflineSolver, StructuredTask
 
 CONTEXT_KEYS = {
@@ -622,14 +623,10 @@ def solve_repair(task: StructuredTask) -> dict[str, Any]:
 
 
 def _reach(draft: Draft, starts: list[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(starts)
-    while stack:
-        node_id = stack.pop()
-        if node_id not in seen:
-            seen.add(node_id)
-            stack.extend(e.target for e in draft.connections if e.source == node_id)
-    return seen
+    outgoing: dict[str, list[str]] = {}
+    for edge in draft.connections:
+        outgoing.setdefault(edge.source, []).append(edge.target)
+    return reachable(starts, outgoing)
 
 
 def _break_cycles(draft: Draft) -> None:

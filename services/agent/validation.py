@@ -9,7 +9,7 @@ graph checks read the raw data and the shape checks come from the contract's own
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from bridge.converter import violations_from_validation_error
 from contract.models import Workflow
 from services.catalog import ALIASES, CATALOG, canonical, get_spec, node_problems
+from services.catalog.graph import reachable
 
 MANY_NODES = 200
 _SECRET_NAME = re.compile(r"password|secret|token|api_?key|authorization", re.I)
@@ -211,7 +212,7 @@ def _check_graph(
     if cycle:
         report.errors.append(f"connections: cycle {' -> '.join(cycle)}")
     if triggers:
-        reached = _reachable(triggers, outgoing)
+        reached = reachable(triggers, outgoing)
         for node_id, index in ids.items():
             if node_id not in reached:
                 report.errors.append(f"nodes[{index}] ({node_id}): unreachable from any trigger")
@@ -253,17 +254,6 @@ def _find_cycle(outgoing: Mapping[str, Sequence[str]]) -> list[str]:
                 path.append(target)
                 stack.append(iter(outgoing[target]))
     return []
-
-
-def _reachable(starts: Iterable[str], outgoing: Mapping[str, Sequence[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(starts)
-    while stack:
-        node_id = stack.pop()
-        if node_id not in seen:
-            seen.add(node_id)
-            stack.extend(outgoing[node_id])
-    return seen
 
 
 def _check_settings(settings: Any, report: Report) -> None:
