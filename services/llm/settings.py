@@ -9,7 +9,7 @@ refused when the settings are read (at start-up), not at the first call.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,24 +74,25 @@ def build_provider(
     answer structured tasks when that is the offline provider; the real providers ignore
     them. The caller owns the result and closes it with ``aclose()``."""
     settings = settings or LLMSettings()
+    common: dict[str, Any] = {
+        "timeout": settings.llm_timeout_seconds,
+        "max_retries": settings.llm_max_retries,
+        "max_tokens": settings.llm_max_tokens,
+    }
     match settings.provider:
         case "openai":
             return OpenAIProvider(
                 api_key=_secret(settings.openai_api_key),
                 model=settings.llm_model or DEFAULT_OPENAI_MODEL,
                 base_url=settings.openai_base_url,
-                timeout=settings.llm_timeout_seconds,
-                max_retries=settings.llm_max_retries,
-                max_tokens=settings.llm_max_tokens,
+                **common,
             )
         case "anthropic":
             return AnthropicProvider(
                 api_key=_secret(settings.anthropic_api_key),
                 model=settings.llm_model or DEFAULT_ANTHROPIC_MODEL,
                 base_url=settings.anthropic_base_url,
-                timeout=settings.llm_timeout_seconds,
-                max_retries=settings.llm_max_retries,
-                max_tokens=settings.llm_max_tokens,
+                **common,
             )
         case "offline":
             return OfflineProvider(offline_solvers)
