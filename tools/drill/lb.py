@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ def moto_world() -> Iterator[_World]:
 
 
 def _layout(ec2: Any, elbv2: Any) -> _World:
+    # moto keeps its state per process, not per server: names of their own, so another
+    # moto user in the same process (the infra tests) and this one never collide.
+    tag = uuid.uuid4().hex[:6]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=REGION + az)[
@@ -92,13 +96,13 @@ def _layout(ec2: Any, elbv2: Any) -> _World:
 
     def balancer(name: str, kind: str) -> str:
         arn: str = elbv2.create_load_balancer(
-            Name=name, Subnets=subnets, Scheme="internal", Type=kind
+            Name=f"{name}-{tag}", Subnets=subnets, Scheme="internal", Type=kind
         )["LoadBalancers"][0]["LoadBalancerArn"]
         return arn
 
     def group(name: str, protocol: str, port: int, color: str) -> str:
         arn: str = elbv2.create_target_group(
-            Name=name, Protocol=protocol, Port=port, VpcId=vpc, TargetType="instance"
+            Name=f"{name}-{tag}", Protocol=protocol, Port=port, VpcId=vpc, TargetType="instance"
         )["TargetGroups"][0]["TargetGroupArn"]
         elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": instances[color], "Port": port}])
         return arn
