@@ -4,7 +4,7 @@ flag store, while callers keep getting answers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -103,6 +103,13 @@ class _Delayed:
     async def call(self, method: Method, request: BaseModel, options: CallOptions) -> BaseModel:
         await asyncio.sleep(self.delay)
         return await self.inner.call(method, request, options)
+
+    async def stream(
+        self, method: Method, request: BaseModel, options: CallOptions
+    ) -> AsyncGenerator[BaseModel, None]:
+        await asyncio.sleep(self.delay)
+        async for message in self.inner.stream(method, request, options):
+            yield message
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -123,6 +123,12 @@ class _Slow:
     async def call(self, method: Method, request: BaseModel, options: CallOptions) -> BaseModel:
         await asyncio.sleep(self.delay)
         return self.answer
+
+    async def stream(
+        self, method: Method, request: BaseModel, options: CallOptions
+    ) -> AsyncGenerator[BaseModel, None]:
+        await asyncio.sleep(self.delay)
+        yield self.answer
 
     async def aclose(self) -> None:
         return None
