@@ -26,7 +26,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -68,6 +68,10 @@ class CallError(BaseModel):
     code: str
     message: str
     details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+STREAM_KEY = "messages"
+"""A server stream's ``response`` is ``{"messages": [...]}``, its messages in order."""
 
 
 class CallRecord(BaseModel):
@@ -161,7 +165,9 @@ def error_of(exc: BridgeError) -> CallError:
     return CallError.model_validate(exc.to_http_body()["error"])
 
 
-_Pending = tuple[int, Method, BaseModel, CallOptions, str, BaseModel | BridgeError, float]
+_Pending = tuple[
+    int, Method, BaseModel, CallOptions, str, BaseModel | Sequence[BaseModel] | BridgeError, float
+]
 _Raw = tuple[dict[str, Any], str, str, str]
 """A call as it crosses to the writer process: the record's scalar fields, the request's
 JSON, ``"response"`` or ``"error"``, and that JSON (not yet redacted)."""
@@ -206,7 +212,7 @@ class CallRecorder:
         request: BaseModel,
         options: CallOptions,
         protocol: str,
-        outcome: BaseModel | BridgeError,
+        outcome: BaseModel | Sequence[BaseModel] | BridgeError,
         started: float,
     ) -> None:
         """Queue one finished call (``started`` is its ``time.perf_counter()`` start)."""
@@ -278,7 +284,11 @@ def _raw(seq: int, item: _Pending) -> _Raw:
     request_json = request.model_dump_json(exclude_unset=True)
     if isinstance(outcome, BridgeError):
         return fields, request_json, "error", json.dumps(outcome.to_http_body()["error"])
-    return fields, request_json, "response", outcome.model_dump_json()
+    if isinstance(outcome, BaseModel):
+        return fields, request_json, "response", outcome.model_dump_json()
+    # A server stream: its messages in order, as one answer.
+    messages = ",".join(message.model_dump_json() for message in outcome)
+    return fields, request_json, "response", f'{{"{STREAM_KEY}":[{messages}]}}'
 
 
 def _line(raw: _Raw) -> str:

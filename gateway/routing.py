@@ -36,6 +36,9 @@ from gateway.rollback import RollbackGuard
 
 log = logging.getLogger("gateway.routing")
 
+MAX_CAPTURED_MESSAGES = 1000
+"""A stream longer than this is not recorded (a replay compares whole answers)."""
+
 FLAG_NAMES = {
     "contract.engine.v1.WorkflowService": "workflow_engine",
     "contract.engine.v1.TriggerService": "workflow_engine",
@@ -127,6 +130,9 @@ class RoutedTransport:
         error: BaseException | None = None
         waited: float | None = None  # time to the first message (or to the failure)
         events = self.transports[chosen].stream(method, request, options)
+        # What the capture records once the stream has ended (None: not recording it).
+        seen: list[BaseModel] | None = [] if self.capture is not None else None
+        finished = False
         try:
             try:
                 first = await anext(events)
@@ -146,11 +152,17 @@ class RoutedTransport:
                 self.stats.fallbacks[method.name] += 1
             waited = time.perf_counter() - start
             self.stats.calls[(method.name, chosen.value)] += 1
+            if seen is not None:
+                seen.append(first)
             yield first
             async for item in events:
+                if seen is not None and len(seen) < MAX_CAPTURED_MESSAGES:
+                    seen.append(item)
                 yield item
+            finished = True
         except StopAsyncIteration:
             self.stats.calls[(method.name, chosen.value)] += 1  # an empty stream
+            finished = True
         except BridgeError as exc:
             error = exc
             raise
@@ -159,6 +171,12 @@ class RoutedTransport:
             if self.guard is not None:
                 seconds = waited if waited is not None else time.perf_counter() - start
                 self.guard.observe(service, chosen, error, seconds)
+            # A stream the caller stopped early has no answer to replay; a long one is cut.
+            if self.capture is not None and seen is not None:
+                if isinstance(error, BridgeError):
+                    self.capture.record(method, request, options, chosen.value, error, start)
+                elif finished and len(seen) < MAX_CAPTURED_MESSAGES:
+                    self.capture.record(method, request, options, chosen.value, seen, start)
 
     async def _timed(
         self,

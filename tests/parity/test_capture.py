@@ -165,3 +165,38 @@ async def test_sampling_and_the_bounded_queue(engine: Engine, tmp_path: Path) ->
     assert [json.loads(line)["seq"] for line in lines] == [0, 1]
     await recorder.aclose()
     await router.aclose()
+
+
+async def test_a_finished_stream_is_recorded_with_its_messages_an_abandoned_one_is_not(
+    tmp_path: Path,
+) -> None:
+    from contextlib import aclosing
+
+    from gateway.clients import ConversationClient
+    from services.agent.app import Agent
+    from services.agent.offline import solvers
+    from services.llm import OfflineProvider
+
+    agent = Agent(
+        bridge_settings=BridgeSettings(port=0, grpc_port=0), provider=OfflineProvider(solvers())
+    )
+    await agent.server.start()
+    recorder = CallRecorder(tmp_path / "c.jsonl")
+    transport = GrpcTransport(agent.server.grpc_address)
+    flags = FlagSet(default=Rule.parse("grpc"))
+    router = RoutedTransport(
+        Decider(lambda: flags), {P.GRPC: transport, P.HTTP: transport}, capture=recorder
+    )
+    client = ConversationClient(router)
+    turn = m.ProcessConversationRequest(session_id="s", user_message="Wait 3 seconds", user_id="u1")
+    try:
+        events = [e async for e in client.process_conversation(turn, CallOptions(user_id="u1"))]
+        async with aclosing(client.process_conversation(turn, CallOptions(user_id="u1"))) as stream:
+            await anext(stream)  # the caller goes away after the first event
+        await recorder.aclose()
+    finally:
+        await transport.aclose()
+        await agent.server.stop(grace=0)
+    (record,) = read_corpus(tmp_path / "c.jsonl")
+    assert record.method == "ProcessConversation" and record.protocol == "grpc"
+    assert record.response == {"messages": [e.model_dump(mode="json") for e in events]}

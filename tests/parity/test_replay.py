@@ -30,7 +30,7 @@ ENGINE_CORPUS = HERE / "engine.jsonl"
 AGENT_CORPUS = HERE / "agent.jsonl"
 SERVICES = {
     ENGINE_CORPUS: [engine_pb2.DESCRIPTOR.services_by_name[n] for n in ("WorkflowService", "TriggerService")],
-    AGENT_CORPUS: [agent_pb2.DESCRIPTOR.services_by_name["WorkflowAgent"]],
+    AGENT_CORPUS: [agent_pb2.DESCRIPTOR.services_by_name[n] for n in ("WorkflowAgent", "ConversationService")],
 }  # fmt: skip
 
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from bridge.errors import BridgeError
 from contract.binding import SERVICE_FILES
 from feature_flags import Transport as Protocol
-from gateway.capture import CallRecord
+from gateway.capture import STREAM_KEY, CallRecord
 from gateway.clients import CallOptions, GrpcTransport, HttpTransport, Method, Transport
 from gateway.clients._base import methods_of
 from gateway.compare import DEFAULT_IGNORED, Difference, compare, generic_path
@@ -404,9 +404,12 @@ class Replay:
             )
         except ValidationError as exc:
             return Answer(False, "CORPUS", {"corpus": f"request does not validate: {exc}"})
+        transport = lane.transports[record.service]
         try:
-            reply: BaseModel | BridgeError = await lane.transports[record.service].call(
-                method, request, options
+            reply: BaseModel | list[BaseModel] | BridgeError = (
+                [message async for message in transport.stream(method, request, options)]
+                if method.server_streaming
+                else await transport.call(method, request, options)
             )
         except BridgeError as exc:
             reply = exc
@@ -417,13 +420,23 @@ class Replay:
             # contract promises the same ones on both protocols.
             error = reply.to_http_body()["error"]
             return Answer(False, reply.code.name, lane.backward({"error": error}, record))
-        dumped = reply.model_dump(mode="json")
+        # A stream's answer is its messages in order, as the capture records it.
+        dumped: dict[str, Any] = (
+            {STREAM_KEY: [m.model_dump(mode="json") for m in reply]}
+            if isinstance(reply, list)
+            else reply.model_dump(mode="json")
+        )
         if record.response is not None:
             lane.learn(record.response, dumped)
         body = lane.backward(dumped, record)
         # Mapped back, it must still be the RPC's response model: compare model dumps.
+        model = method.response_model
         try:
-            body = method.response_model.model_validate(body).model_dump(mode="json")
+            if isinstance(reply, list):
+                body = {STREAM_KEY: [model.model_validate(m).model_dump(mode="json")
+                                     for m in body[STREAM_KEY]]}  # fmt: skip
+            else:
+                body = model.model_validate(body).model_dump(mode="json")
         except ValidationError as exc:
             return Answer(False, "INVALID_RESPONSE", {"invalid_response": str(exc)})
         return Answer(True, "OK", {"response": body})

@@ -204,6 +204,13 @@ AGENT_STEPS: list[Step] = [
                "original_workflow": "{ping_wf}"}),
     Step("refine the draft", "POST", "/api/app/agent/workflows/wf_draft/refine",
          body={"feedback": "rename it to Orders over 100", "original_workflow": "{draft}"}),
+    Step("conversation (stream): a turn that asks for the missing Slack webhook", "POST",
+         "/api/app/agent/conversations/s1/turns",
+         body={"user_message": "When a webhook arrives, notify Slack"}),
+    Step("conversation (stream): a turn that delivers the workflow", "POST",
+         "/api/app/agent/conversations/s2/turns",
+         body={"user_message": "Every hour fetch https://api.example.com/status and "
+                               "summarize it with AI"}),
 ]  # fmt: skip
 
 
@@ -231,6 +238,9 @@ DIRECT: list[Direct] = [
            {"description": ""}, user=None),
     Direct("invalid input: a description over 5000 characters", "agent", "WorkflowAgent",
            "GenerateWorkflow", {"description": "x" * 5001}, user=None),
+    Direct("invalid input: a blank conversation turn (an error before the stream)", "agent",
+           "ConversationService", "ProcessConversation",
+           {"session_id": "s3", "user_message": "   ", "user_id": "alice"}),
 ]  # fmt: skip
 
 
@@ -330,7 +340,11 @@ async def _direct(stack: Stack, recorder: CallRecorder) -> None:
         options = CallOptions(user_id=call.user)
         started = time.perf_counter()
         try:
-            outcome: BaseModel | BridgeError = await transport.call(method, request, options)
+            outcome: BaseModel | list[BaseModel] | BridgeError = (
+                [m async for m in transport.stream(method, request, options)]
+                if method.server_streaming
+                else await transport.call(method, request, options)
+            )
         except BridgeError as exc:
             outcome = exc
         finally:
