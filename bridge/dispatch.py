@@ -36,13 +36,24 @@ from bridge.service import ServedMethod, ServerStreamMethod, UnaryMethod
 T = TypeVar("T")
 log = logging.getLogger("bridge.calls")
 
+ErrorTranslator = Callable[[Exception], BridgeError | None]
+"""A service's own mapping of exceptions its handlers let through (None: not one of
+ours, so INTERNAL)."""
+
 
 class Dispatcher:
     """Runs handlers for one server; shared by its gRPC and HTTP adapters."""
 
-    def __init__(self, *, metrics: Metrics, service_token: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        metrics: Metrics,
+        service_token: str | None,
+        translate: ErrorTranslator | None = None,
+    ) -> None:
         self.metrics = metrics
         self._token = f"Bearer {service_token}" if service_token else None
+        self._translate = translate
 
     def authenticate(self, authorization: str | None) -> None:
         """With SERVICE_TOKEN set, every API call must present it (constant-time compare)."""
@@ -75,9 +86,10 @@ class Dispatcher:
         except asyncio.CancelledError:
             code = "CANCELLED"
             raise
-        except Exception:
-            code = "INTERNAL"
-            raise self._internal(method, ctx) from None
+        except Exception as exc:
+            mapped = self._translated(exc, method, ctx)
+            code = mapped.code.name
+            raise mapped from None
         finally:
             self._account(method, ctx, code, start)
 
@@ -140,9 +152,10 @@ class Dispatcher:
         except (asyncio.CancelledError, GeneratorExit):
             code = "CANCELLED"  # the client went away (or the server is stopping)
             raise
-        except Exception:
-            code = "INTERNAL"
-            raise self._internal(method, ctx) from None
+        except Exception as exc:
+            mapped = self._translated(exc, method, ctx)
+            code = mapped.code.name
+            raise mapped from None
         finally:
             self._account(method, ctx, code, start, messages=sent)
 
@@ -163,6 +176,20 @@ class Dispatcher:
             if scope.expired():
                 raise DeadlineExceeded(f"deadline exceeded in {method.name}") from None
             raise
+
+    def _translated(self, exc: Exception, method: ServedMethod, ctx: CallContext) -> BridgeError:
+        """What an unexpected exception becomes: the service's translation (a database
+        that is busy or unreachable is UNAVAILABLE, so safe calls are retried), else
+        INTERNAL with the traceback logged."""
+        mapped = self._translate(exc) if self._translate is not None else None
+        if mapped is None:
+            return self._internal(method, ctx)
+        log.warning(
+            "call failed",
+            extra={"request_id": ctx.request_id, "rpc": f"{method.service}/{method.name}",
+                   "code": mapped.code.name, "error": f"{type(exc).__name__}: {exc}"},
+        )  # fmt: skip
+        return mapped
 
     @staticmethod
     def _internal(method: ServedMethod, ctx: CallContext) -> Internal:

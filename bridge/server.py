@@ -28,7 +28,7 @@ from bridge._http_adapter import build_http_app
 from bridge.admin.models import Listener, Protocol
 from bridge.admin.service import admin_service
 from bridge.context import CallContext
-from bridge.dispatch import Dispatcher
+from bridge.dispatch import Dispatcher, ErrorTranslator
 from bridge.errors import FailedPrecondition
 from bridge.health import Check, HealthState
 from bridge.metrics import Metrics
@@ -54,6 +54,7 @@ class BridgeServer:
         on_start: Sequence[Hook] = (),
         on_stop: Sequence[Hook] = (),
         version: str = "0.1.0",
+        translate_errors: ErrorTranslator | None = None,
     ) -> None:
         self.name = name
         self.settings = settings or BridgeSettings()
@@ -63,6 +64,7 @@ class BridgeServer:
         self.dispatcher = Dispatcher(
             metrics=self.metrics,
             service_token=token.get_secret_value() if token is not None else None,
+            translate=translate_errors,
         )
         for service in services:
             service.check_complete()

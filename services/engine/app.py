@@ -18,6 +18,7 @@ from services.engine.runs import ExecutionManager
 from services.engine.scheduler import CronScheduler, DatabaseClaims, RedisClaims
 from services.engine.settings import EngineSettings
 from services.engine.storage import EngineStore, create_store
+from services.engine.storage.errors import translate_storage_errors
 from services.engine.triggers import TriggerHandlers, trigger_service
 from services.engine.workflows import WorkflowHandlers, workflow_service
 from services.llm import default_provider
@@ -37,7 +38,10 @@ class Engine:
     ) -> None:
         self.settings = settings or EngineSettings()
         url = self.settings.database_url
-        self.store = store or create_store(url, data_dir=self.settings.data_dir)
+        self.store = store or create_store(
+            url, data_dir=self.settings.data_dir,
+            busy_timeout_ms=self.settings.sqlite_busy_timeout_ms,
+        )  # fmt: skip
         self.http = httpx.AsyncClient(timeout=self.settings.http_node_timeout_seconds)
         self.llm = default_provider()
         self.executor = Executor(http=self.http, llm=self.llm)
@@ -65,6 +69,7 @@ class Engine:
             health_checks=self._health_checks(),
             on_start=[self._start],
             on_stop=[self._stop],
+            translate_errors=translate_storage_errors,
         )
 
     def _health_checks(self) -> dict[str, Check]:

@@ -14,6 +14,8 @@ class EngineSettings(BaseSettings):
     database_url: str | None = None
     """``DATABASE_URL``; unset means SQLite under ``DATA_DIR`` (the embedded default)."""
     data_dir: Path = Path(".data")
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    """How long SQLite waits for another writer before a call fails with UNAVAILABLE."""
     cron_tick_seconds: float = Field(default=1.0, gt=0)
     """How often the cron scheduler looks for due triggers."""
     cron_refresh_seconds: float = Field(default=10.0, gt=0)

@@ -24,7 +24,9 @@ def database_url(configured: str | None, data_dir: Path) -> str:
     return configured
 
 
-def create_engine(url: str, **connect_args: Any) -> AsyncEngine:
+def create_engine(url: str, *, busy_timeout_ms: int = 5000, **connect_args: Any) -> AsyncEngine:
+    """``busy_timeout_ms``: how long SQLite waits for another writer's lock before the
+    call fails (as UNAVAILABLE, see ``errors.py``)."""
     engine = create_async_engine(url, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
 
@@ -37,7 +39,7 @@ def create_engine(url: str, **connect_args: Any) -> AsyncEngine:
             # WAL + NORMAL never corrupts the database; it fsyncs at checkpoints rather
             # than on every commit (a power cut may lose the last commits, not the file).
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.close()
 
     return engine

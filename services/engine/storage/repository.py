@@ -530,7 +530,14 @@ class EngineStore:
 
 
 def create_store(
-    url: str | None, *, data_dir: Path = Path(".data"), **connect_args: Any
+    url: str | None,
+    *,
+    data_dir: Path = Path(".data"),
+    busy_timeout_ms: int = 5000,
+    **connect_args: Any,
 ) -> EngineStore:
     """The store for ``DATABASE_URL`` (SQLite under ``data_dir`` when unset)."""
-    return EngineStore(db.create_engine(db.database_url(url, data_dir), **connect_args))
+    engine = db.create_engine(
+        db.database_url(url, data_dir), busy_timeout_ms=busy_timeout_ms, **connect_args
+    )
+    return EngineStore(engine)

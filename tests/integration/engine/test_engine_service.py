@@ -481,3 +481,41 @@ async def test_webhook_fires_by_trigger_id_alone(engine: Clients) -> None:
         inactive.status_code == 400
         and inactive.json()["error"]["details"][0]["reason"] == "WORKFLOW_INACTIVE"
     )
+
+
+async def test_a_locked_database_is_unavailable_on_both_protocols_never_a_500(
+    tmp_path: Path,
+) -> None:
+    """Another writer holds SQLite's lock past the busy timeout: the call is UNAVAILABLE
+    (503), which a caller may retry, and nothing was written; once the lock is gone the
+    same keyed call applies once."""
+    import sqlite3
+
+    instance = Engine(EngineSettings(data_dir=tmp_path, sqlite_busy_timeout_ms=200),
+                      BridgeSettings(port=0, grpc_port=0))  # fmt: skip
+    await instance.server.start()
+    holder = sqlite3.connect(tmp_path / "engine.db", isolation_level=None)
+    try:
+        async with (
+            httpx.AsyncClient(base_url=instance.server.http_url, timeout=10) as http,
+            grpc.aio.insecure_channel(instance.server.grpc_address) as channel,
+        ):
+            holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+            reply = await http.post("/v1/workflows", json=body(), headers={"idempotency-key": "k1"})
+            assert reply.status_code == 503, reply.text
+            assert reply.json()["error"]["code"] == "UNAVAILABLE"
+            stub = engine_pb2_grpc.WorkflowServiceStub(channel)
+            proto = conv.to_proto(
+                m.CreateWorkflowRequest.model_validate(body()), engine_pb2.CreateWorkflowRequest
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.CreateWorkflow(proto, timeout=10)
+            assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
+            holder.execute("ROLLBACK")
+            again = await http.post("/v1/workflows", json=body(), headers={"idempotency-key": "k1"})
+            assert again.status_code == 201, again.text
+            listed = await http.get("/v1/workflows", params={"user_id": "u1"})
+            assert len(listed.json()["workflows"]) == 1
+    finally:
+        holder.close()
+        await instance.server.stop(grace=1)
