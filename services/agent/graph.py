@@ -23,7 +23,7 @@ from contract.models import Workflow
 from services.agent import tasks
 from services.agent.diff import describe_changes
 from services.agent.draft import Draft, build_workflow, draft_of, parse_draft
-from services.agent.offline import ASK, CONTEXT_KEYS
+from services.agent.offline import ASK, CONTEXT_KEYS, numbered
 from services.agent.understanding import URL, understand
 from services.agent.validation import validate_workflow
 from services.llm import LLMError, LLMOutputError, LLMProvider, StructuredTask
@@ -138,7 +138,7 @@ class AgentGraph:
             if key is None or step.url or context.get(key, "").strip():
                 continue
             counts[key] = counts.get(key, 0) + 1
-            missing.append(key if counts[key] == 1 else f"{key}_{counts[key]}")
+            missing.append(numbered(key, counts[key]))
         return {"missing": missing}
 
     async def _plan(self, state: AgentState) -> AgentState:

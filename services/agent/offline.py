@@ -41,6 +41,12 @@ ASK = {
 }
 
 
+def numbered(key: str, count: int) -> str:
+    """The context key of the ``count``-th value of one kind asked for (``api_url``,
+    ``api_url_2``...): the drafter and the agent's missing-info check name them alike."""
+    return key if count == 1 else f"{key}_{count}"
+
+
 def solvers() -> dict[str, OfflineSolver]:
     return {tasks.DRAFT: solve_draft, tasks.REFINE: solve_refine, tasks.REPAIR: solve_repair}
 
@@ -85,7 +91,7 @@ class _Builder:
             return given
         count = self.asked.get(key, 0) + 1
         self.asked[key] = count
-        name = key if count == 1 else f"{key}_{count}"
+        name = numbered(key, count)
         self.missing.append(
             f"{name}: {ASK.get(key, key)} (for step '{step_name}'; send it as context[\"{name}\"])"
         )

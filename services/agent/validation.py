@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -120,7 +121,7 @@ def _check_node(index: int, node: Mapping[str, Any], report: Report) -> None:
             )
     url = params.get("url", "")
     if canonical(type_name) == "HTTP_REQUEST" and url.startswith("http://"):
-        host = url[7:].split("/", 1)[0].split(":", 1)[0]
+        host = urlsplit(url).hostname or ""
         if host not in {"localhost", "127.0.0.1", "::1"}:
             report.warnings.append(f"{where}.parameters.url: plain http:// (not TLS) to {host}")
 
