@@ -75,8 +75,20 @@ PUBLIC_PREFIX = {ENGINE_PACKAGE: "/api/app", AGENT_PACKAGE: "/api/app/agent"}
 """Where each service's RPCs appear: ``/v1/workflows/generate`` on the agent is
 ``/api/app/agent/workflows/generate`` here, ``/v1/workflows`` on the engine
 ``/api/app/workflows``."""
-BACKENDS = ("workflow_engine", "workflow_agent")
-"""The services /health reports, by flag name."""
+
+
+def backend_addresses(settings: GatewaySettings) -> dict[str, tuple[str, tuple[str, str]]]:
+    """Flag name -> (proto package, (HTTP base URL, gRPC host:port)) of each backend."""
+    return {
+        "workflow_engine": (
+            ENGINE_PACKAGE,
+            (settings.workflow_engine_url, settings.workflow_engine_grpc),
+        ),
+        "workflow_agent": (
+            AGENT_PACKAGE,
+            (settings.workflow_agent_url, settings.workflow_agent_grpc),
+        ),
+    }
 
 
 class Gateway:
@@ -88,13 +100,14 @@ class Gateway:
         token = settings.service_token.get_secret_value() if settings.service_token else None
         # One transport per service and protocol; each protocol's are mounted by proto
         # package, so the router sees one transport per protocol.
+        addresses = backend_addresses(settings)
         self.grpc = MountedTransport("grpc", {
-            ENGINE_PACKAGE: GrpcTransport(settings.workflow_engine_grpc, service_token=token),
-            AGENT_PACKAGE: GrpcTransport(settings.workflow_agent_grpc, service_token=token),
+            package: GrpcTransport(target, service_token=token)
+            for package, (_, target) in addresses.values()
         })  # fmt: skip
         self.http = MountedTransport("http", {
-            ENGINE_PACKAGE: HttpTransport(settings.workflow_engine_url, service_token=token),
-            AGENT_PACKAGE: HttpTransport(settings.workflow_agent_url, service_token=token),
+            package: HttpTransport(url, service_token=token)
+            for package, (url, _) in addresses.values()
         })  # fmt: skip
         self.guard = RollbackGuard(
             self.flags,
@@ -224,9 +237,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         NOT_SERVING (503) when none does."""
         gateway: Gateway = request.app.state.gateway
         decider = Decider(gateway.flags.current)
-        protocols = {name: decider.decide(name, "health", None).transport for name in BACKENDS}
+        addresses = backend_addresses(gateway.settings)
+        protocols = {name: decider.decide(name, "health", None).transport for name in addresses}
         states = await asyncio.gather(
-            *(_backend_health(gateway.settings, name, p) for name, p in protocols.items())
+            *(_backend_health(addresses[name][1], p) for name, p in protocols.items())
         )
         checks = {f"{name} ({protocols[name].value})": state
                   for name, state in zip(protocols, states, strict=True)}  # fmt: skip
@@ -263,11 +277,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
-async def _backend_health(settings: GatewaySettings, name: str, protocol: Protocol) -> str:
-    url, target = {
-        "workflow_engine": (settings.workflow_engine_url, settings.workflow_engine_grpc),
-        "workflow_agent": (settings.workflow_agent_url, settings.workflow_agent_grpc),
-    }[name]
+async def _backend_health(address: tuple[str, str], protocol: Protocol) -> str:
+    url, target = address
     try:
         if protocol is Protocol.HTTP:
             async with httpx.AsyncClient(timeout=2) as client:
