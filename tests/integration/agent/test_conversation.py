@@ -12,6 +12,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from bridge import sse
 from bridge.settings import BridgeSettings
 from contract import models as m
 from contract.agent.v1 import agent_pb2, agent_pb2_grpc
@@ -60,14 +61,12 @@ async def http_turn(
         assert reply.status_code == 200 and reply.headers["content-type"].startswith(
             "text/event-stream"
         )
-        name = None
-        async for line in reply.aiter_lines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: ") and name not in {"end", "error"}:
-                event = m.ProcessConversationResponse.model_validate_json(line[6:])
-                names.append(name)
-                events.append(event)
+        parser = sse.EventParser()
+        async for chunk in reply.aiter_bytes():
+            for event in parser.feed(chunk):
+                if event.event not in {sse.END, sse.ERROR}:
+                    names.append(event.event)
+                    events.append(m.ProcessConversationResponse.model_validate_json(event.data))
     assert names == [e.kind.value.lower() for e in events]  # `event:` names the kind
     return events
 

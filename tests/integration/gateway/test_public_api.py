@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from bridge import sse
 from contract.models import CreateWorkflowRequest
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
@@ -289,12 +290,9 @@ async def test_conversation_streams_through_the_gateway_on_either_transport(stac
             ) as reply:  # fmt: skip
                 assert reply.status_code == 200
                 assert reply.headers["content-type"].startswith("text/event-stream")
-                name = None
-                async for line in reply.aiter_lines():
-                    if line.startswith("event: "):
-                        name = line[7:]
-                    elif line.startswith("data: "):
-                        events.append((name, json.loads(line[6:])))
+                parser = sse.EventParser()
+                async for chunk in reply.aiter_bytes():
+                    events.extend((e.event, json.loads(e.data)) for e in parser.feed(chunk))
             turns[protocol] = events
         assert turns["grpc"] == turns["http"]
         names = [name for name, _ in turns["http"]]
