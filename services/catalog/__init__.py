@@ -163,6 +163,14 @@ def node_problems(
     return problems
 
 
+def _out_of_range(value: str, low: float, high: float, what: str) -> str | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return f"must be {what}, got {value!r}"
+    return None if low <= number <= high else f"must be between {low:g} and {high:g}, got {value}"
+
+
 def _bad_value(type_name: str, subtype: str | None, name: str, value: str) -> str | None:
     if "{{" in value or not value.strip():
         return None
@@ -170,11 +178,7 @@ def _bad_value(type_name: str, subtype: str | None, name: str, value: str) -> st
     if key == ("CONDITION", "operator") and value not in CONDITION_OPERATORS:
         return f"unknown operator {value!r} (one of {', '.join(sorted(CONDITION_OPERATORS))})"
     if key in {("WAIT", "seconds"), ("HTTP_REQUEST", "timeout_s")}:
-        try:
-            number = float(value)
-        except ValueError:
-            return f"must be a number of seconds, got {value!r}"
-        return None if 0 <= number <= 86400 else f"must be between 0 and 86400, got {value}"
+        return _out_of_range(value, 0, 86400, "a number of seconds")
     if key == ("HTTP_REQUEST", "method") and value.upper() not in HTTP_METHODS:
         return f"unsupported method {value!r} (one of {', '.join(sorted(HTTP_METHODS))})"
     if key == ("HTTP_REQUEST", "url") and not value.startswith(("http://", "https://")):
@@ -186,11 +190,7 @@ def _bad_value(type_name: str, subtype: str | None, name: str, value: str) -> st
             return "must be a JSON object"
         return None if isinstance(parsed, dict) else "must be a JSON object"
     if key == ("AI", "temperature"):
-        try:
-            number = float(value)
-        except ValueError:
-            return f"must be a number between 0 and 2, got {value!r}"
-        return None if 0 <= number <= 2 else f"must be between 0 and 2, got {value}"
+        return _out_of_range(value, 0, 2, "a number between 0 and 2")
     if key == ("TRIGGER", "cron") and subtype == "CRON":
         try:
             CronSim(value, datetime.now(UTC))

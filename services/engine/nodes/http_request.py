@@ -8,16 +8,15 @@ from typing import Any
 import httpx
 
 from contract.models import Node
+from services.catalog import HTTP_METHODS
 from services.engine.expressions import ExpressionError, render_text
 from services.engine.nodes import Item, NodeContext, NodeError, NodeResult
-
-METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
 
 async def run(node: Node, item: Item, ctx: NodeContext) -> NodeResult:
     params = node.parameters
     method = params.get("method", "GET").upper()
-    if method not in METHODS:
+    if method not in HTTP_METHODS:
         raise NodeError(f"unsupported method {method!r}")
     try:
         url = render_text(params["url"], item)
