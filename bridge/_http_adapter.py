@@ -288,12 +288,9 @@ def _stream_endpoint(  # type: ignore[no-untyped-def]
         async def decode() -> BaseModel:
             return await read(request)
 
-        def encode(response: BaseModel) -> tuple[str, bytes]:
-            return method.event_name(response), response.__pydantic_serializer__.to_json(response)
-
         try:
             stream = await dispatcher.stream(
-                method, ctx, headers.get(AUTHORIZATION), decode, encode
+                method, ctx, headers.get(AUTHORIZATION), decode, method.sse_event
             )
         except BridgeError as exc:  # before the first message: an ordinary error response
             return error_response(exc, ctx.request_id)

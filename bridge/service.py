@@ -134,6 +134,10 @@ class MethodInfo:
         """Every ``event:`` name the stream can use (None: any, a free-form ``kind``)."""
         return event_names(self.response_model, str(self.response_message.DESCRIPTOR.name))
 
+    def sse_event(self, message: BaseModel) -> tuple[str, bytes]:
+        """One streamed message as SSE needs it: its ``event:`` name and its JSON."""
+        return self.event_name(message), message.__pydantic_serializer__.to_json(message)
+
     def event_name(self, message: BaseModel) -> str:
         """The SSE ``event:`` name of one streamed message: the value of its ``kind``
         field, lower-cased, if the message has one; else the proto message name."""

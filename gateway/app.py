@@ -387,13 +387,9 @@ async def _open_stream(
     async def encoded() -> AsyncGenerator[tuple[str, bytes], None]:
         async with contextlib.aclosing(events):
             async for message in events:
-                yield method.event_name(message), message.__pydantic_serializer__.to_json(message)
+                yield method.sse_event(message)
 
-    head = (
-        ()
-        if first is None
-        else ((method.event_name(first), first.__pydantic_serializer__.to_json(first)),)
-    )
+    head = () if first is None else (method.sse_event(first),)
     stream = MessageStream(encoded(), *head)
     return EventStreamResponse(
         sse_events(stream), status_code=method.http.status,
