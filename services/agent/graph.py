@@ -53,6 +53,15 @@ class AgentState(TypedDict, total=False):
     result: dict[str, Any]
 
 
+def _generation(
+    description: str, context: Mapping[str, str], preferences: Mapping[str, str]
+) -> AgentState:
+    return {
+        "mode": "generate", "text": description, "context": dict(context),
+        "preferences": dict(preferences), "original": None,
+    }  # fmt: skip
+
+
 class AgentGraph:
     def __init__(self, provider: LLMProvider, *, max_repair_rounds: int = 2) -> None:
         self.provider = provider
@@ -64,23 +73,14 @@ class AgentGraph:
     async def generate(
         self, description: str, context: Mapping[str, str], preferences: Mapping[str, str]
     ) -> dict[str, Any]:
-        state: AgentState = {
-            "mode": "generate", "text": description, "context": dict(context),
-            "preferences": dict(preferences), "original": None,
-        }  # fmt: skip
-        final = await self.graph.ainvoke(state)
-        result: dict[str, Any] = final["result"]
-        return result
+        return await self._result(_generation(description, context, preferences))
 
     async def generate_stages(
         self, description: str, context: Mapping[str, str], preferences: Mapping[str, str]
     ) -> AsyncIterator[tuple[str, dict[str, Any] | None]]:
         """``generate`` as it happens: (graph node, None) as each node finishes, then
         ("respond", result)."""
-        state: AgentState = {
-            "mode": "generate", "text": description, "context": dict(context),
-            "preferences": dict(preferences), "original": None,
-        }  # fmt: skip
+        state = _generation(description, context, preferences)
         async for chunk in self.graph.astream(state, stream_mode="updates"):
             for node, update in chunk.items():
                 yield node, (update or {}).get("result")
@@ -90,6 +90,9 @@ class AgentGraph:
             "mode": "refine", "text": feedback, "context": {}, "preferences": {},
             "original": original,
         }  # fmt: skip
+        return await self._result(state)
+
+    async def _result(self, state: AgentState) -> dict[str, Any]:
         final = await self.graph.ainvoke(state)
         result: dict[str, Any] = final["result"]
         return result
